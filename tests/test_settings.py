@@ -1,0 +1,55 @@
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from clipflows.components.settings import Settings, load_settings
+
+
+def test_defaults_use_the_user_cache_and_embedded_llm():
+    settings = Settings()
+    assert settings.llm.backend == "embedded"
+    assert settings.clip == "world"
+    assert "clipflows" in str(settings.cache_dir)
+
+
+def test_environment_overrides_with_prefix_and_nesting(monkeypatch, tmp_path):
+    monkeypatch.setenv("CLIPFLOWS_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("CLIPFLOWS_LLM__BACKEND", "openai-compatible")
+    monkeypatch.setenv("CLIPFLOWS_LLM__BASE_URL", "http://127.0.0.1:9/v1")
+    settings = load_settings()
+    assert settings.cache_dir == tmp_path
+    assert settings.llm.backend == "openai-compatible"
+    assert settings.llm.base_url == "http://127.0.0.1:9/v1"
+
+
+def test_toml_and_yaml_files_are_read_and_env_wins(monkeypatch, tmp_path):
+    toml = tmp_path / "clipflows.toml"
+    toml.write_text('clip = "ViT-B-32:laion2b_s34b_b79k"\ndevice = "cpu"\n[llm]\ntemperature = 0.5\n')
+    yaml = tmp_path / "clipflows.yaml"
+    yaml.write_text("clip: RN50:openai\nllm:\n  max_tokens: 64\n")
+    from_toml = load_settings(toml)
+    assert (from_toml.clip, from_toml.llm.temperature) == ("ViT-B-32:laion2b_s34b_b79k", 0.5)
+    assert load_settings(yaml).llm.max_tokens == 64
+    monkeypatch.setenv("CLIPFLOWS_CLIP", "world")
+    monkeypatch.setenv("CLIPFLOWS_CONFIG", str(toml))
+    assert load_settings().clip == "world"
+
+
+def test_a_settings_file_is_parsed_never_executed(tmp_path):
+    marker = tmp_path / "ran"
+    evil = tmp_path / "evil.yaml"
+    evil.write_text(f"clip: !!python/object/apply:os.system ['touch {marker}']\n")
+    with pytest.raises(yaml.YAMLError):  # the safe loader refuses the tag
+        load_settings(evil)
+    assert not marker.exists()
+
+
+def test_unknown_keys_and_missing_files_are_clear_errors(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('clipp = "world"\n')
+    with pytest.raises(ValidationError, match="clipp"):
+        load_settings(bad)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_settings(Path(tmp_path / "missing.toml"))
