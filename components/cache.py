@@ -85,7 +85,9 @@ class EmbeddingCache:
         return {k: np.frombuffer(v, dtype=np.float32) for k, v in self._kv.get_many(keys).items()}
 
     def set_many(self, items: Mapping[str, np.ndarray]) -> None:
-        self._kv.set_many({k: np.ascontiguousarray(v, np.float32).tobytes() for k, v in items.items()})
+        self._kv.set_many(
+            {k: np.ascontiguousarray(v, np.float32).tobytes() for k, v in items.items()}
+        )
 
     def __len__(self) -> int:
         return len(self._kv)

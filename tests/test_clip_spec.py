@@ -11,7 +11,12 @@ from clipflows.components.errors import SpecError
         ("ViT-B-32:laion2b_s34b_b79k", "pretrained", "ViT-B-32", "laion2b_s34b_b79k"),
         ("ViT-B-32:/models/w.safetensors", "checkpoint", "ViT-B-32", "/models/w.safetensors"),
         ("RN50:weights.pt", "checkpoint", "RN50", "weights.pt"),
-        ("hf-hub:laion/CLIP-ViT-B-32-laion2B-s34B-b79K", "hf-hub", None, "laion/CLIP-ViT-B-32-laion2B-s34B-b79K"),
+        (
+            "hf-hub:laion/CLIP-ViT-B-32-laion2B-s34B-b79K",
+            "hf-hub",
+            None,
+            "laion/CLIP-ViT-B-32-laion2B-s34B-b79K",
+        ),
         ("local-dir:/tmp/run", "local-dir", None, "/tmp/run"),
         ("ViT-B-32:random", "random", "ViT-B-32", "random"),
     ],

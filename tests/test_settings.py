@@ -26,7 +26,9 @@ def test_environment_overrides_with_prefix_and_nesting(monkeypatch, tmp_path):
 
 def test_toml_and_yaml_files_are_read_and_env_wins(monkeypatch, tmp_path):
     toml = tmp_path / "clipflows.toml"
-    toml.write_text('clip = "ViT-B-32:laion2b_s34b_b79k"\ndevice = "cpu"\n[llm]\ntemperature = 0.5\n')
+    toml.write_text(
+        'clip = "ViT-B-32:laion2b_s34b_b79k"\ndevice = "cpu"\n[llm]\ntemperature = 0.5\n'
+    )
     yaml = tmp_path / "clipflows.yaml"
     yaml.write_text("clip: RN50:openai\nllm:\n  max_tokens: 64\n")
     from_toml = load_settings(toml)

@@ -1,0 +1,91 @@
+"""Any OpenAI-API chat server (vLLM in production, llama.cpp's server too) via LangChain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import openai
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForLLMRun,
+    CallbackManagerForLLMRun,
+)
+from langchain_core.language_models import LanguageModelInput
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_openai import ChatOpenAI
+
+from clipflows.components.settings import LLMSettings
+
+from .llm import LLMUnavailableError
+
+
+class OpenAICompatibleChat(ChatOpenAI):
+    """ChatOpenAI for self-hosted servers: clear error when down, truncated answers kept."""
+
+    def _get_request_payload(
+        self, input_: LanguageModelInput, *, stop: list[str] | None = None, **kwargs: Any
+    ) -> dict:
+        payload = super()._get_request_payload(input_, stop=stop, **kwargs)
+        # ChatOpenAI sends max_completion_tokens; llama.cpp's server reads only max_tokens, and
+        # vLLM reads either, so send the older name that every self-hosted server understands.
+        if "max_completion_tokens" in payload:
+            payload["max_tokens"] = payload.pop("max_completion_tokens")
+        return payload
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        try:
+            return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+        except (openai.APIConnectionError, openai.LengthFinishReasonError) as exc:
+            return self._recover(exc)
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        try:
+            return await super()._agenerate(messages, stop=stop, run_manager=run_manager, **kwargs)
+        except (openai.APIConnectionError, openai.LengthFinishReasonError) as exc:
+            return self._recover(exc)
+
+    def _recover(self, exc: openai.OpenAIError) -> ChatResult:
+        """One clear error for an unreachable server; a truncated answer kept as an answer."""
+        if isinstance(exc, openai.APIConnectionError):  # includes timeouts
+            raise LLMUnavailableError(
+                f"No OpenAI-compatible LLM server answered at {self.openai_api_base} ({exc}). "
+                "Start one there (e.g. `vllm serve MODEL`), point CLIPFLOWS_LLM__BASE_URL at "
+                "a running one, or use CLIPFLOWS_LLM__BACKEND=embedded."
+            ) from exc
+        # With response_format the SDK refuses an answer cut off by max_tokens; hand the text
+        # back so validation reports it (and retries) like any other invalid answer.
+        content = exc.completion.choices[0].message.content or ""
+        message = AIMessage(content=content, response_metadata={"finish_reason": "length"})
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+def build(settings: LLMSettings) -> tuple[OpenAICompatibleChat, str]:
+    """The chat model for the server at settings.llm.base_url, and the served model's name."""
+    if not settings.model:
+        raise LLMUnavailableError(
+            "The openai-compatible backend needs the served model's name: set "
+            "CLIPFLOWS_LLM__MODEL (llm.model), e.g. the --served-model-name given to vLLM."
+        )
+    chat = OpenAICompatibleChat(
+        base_url=settings.base_url,
+        model=settings.model,
+        api_key=settings.api_key,
+        timeout=settings.timeout_s,
+        max_retries=0,  # retries of invalid answers happen in LLM.ask_structured; fail fast here
+        temperature=settings.temperature,
+        max_tokens=settings.max_tokens,
+        seed=settings.seed,
+    )
+    return chat, settings.model

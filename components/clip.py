@@ -1,0 +1,208 @@
+"""ClipEncoder: batched, cached CLIP embeddings of images and texts for any CLIP spec.
+
+Embeddings are L2-normalised float32 rows. Every image and text is looked up in the persistent
+embedding cache first (key: content hash + model identity + preprocessing), so encoding the same
+files again costs a hash per file and no model work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+
+from .cache import EmbeddingCache, sha256_bytes, stable_hash
+from .clip_loading import load_clip
+from .clip_spec import ClipSpec, parse_spec
+from .device import resolve_device
+from .images import DEFAULT_MAX_PIXELS, ImageDecodeError, Skipped, decode_image, read_bytes
+from .settings import Settings, load_settings
+
+Progress = Callable[[int, int], None]
+Precision = Literal["fp32", "bf16"]
+
+
+@dataclass
+class ImageEmbeddings:
+    """Embeddings of the images that could be read, in input order, and why others were not."""
+
+    paths: list[str]
+    vectors: np.ndarray
+    skipped: list[Skipped] = field(default_factory=list)
+    encoded: int = 0  # how many came from the model rather than the cache
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+
+class ClipEncoder:
+    """Encode images and texts with one CLIP model on one device, through the embedding cache."""
+
+    def __init__(
+        self,
+        spec: str | ClipSpec | None = None,
+        *,
+        settings: Settings | None = None,
+        batch_size: int = 32,
+        precision: Precision = "fp32",
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        use_cache: bool = True,
+        decode_threads: int = 2,
+    ):
+        self.settings = settings or load_settings()
+        self.spec = (
+            parse_spec(spec or self.settings.clip) if not isinstance(spec, ClipSpec) else spec
+        )
+        self.device = resolve_device(self.settings.device)
+        self.batch_size = batch_size
+        self.precision = precision
+        self.max_pixels = max_pixels
+        self.decode_threads = decode_threads
+        world_dir = None
+        if self.spec.kind == "world":
+            from .world_clip import ensure_world_clip
+
+            world_dir = str(ensure_world_clip(self.settings.cache_dir, device=str(self.device)))
+        loaded = load_clip(self.spec, self.device, world_dir=world_dir)
+        self.model = loaded.model
+        self.preprocess = loaded.preprocess
+        self.tokenizer = loaded.tokenizer
+        self.model_identity = loaded.identity
+        producer = {
+            "model": loaded.identity,
+            "precision": precision,
+            "preprocess": repr(self.preprocess),
+        }
+        self._image_producer = "image:" + stable_hash(producer)
+        tokenizer_id = {
+            "type": type(self.tokenizer).__name__,
+            "context": getattr(self.tokenizer, "context_length", None),
+        }
+        self._text_producer = "text:" + stable_hash({**producer, "tokenizer": tokenizer_id})
+        self.cache = EmbeddingCache(self.settings.cache_dir / "embeddings") if use_cache else None
+        self.embed_dim = int(
+            loaded.model_cfg.get("embed_dim") or self._encode_text_batch(["probe"]).shape[1]
+        )
+
+    def _autocast(self):
+        return torch.autocast(
+            self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"
+        )
+
+    @torch.inference_mode()
+    def encode_pil(self, images: Sequence) -> np.ndarray:
+        """Encode already-decoded RGB images (no cache): [n, d] normalised float32."""
+        outputs = []
+        for start in range(0, len(images), self.batch_size):
+            batch = torch.stack(
+                [self.preprocess(im) for im in images[start : start + self.batch_size]]
+            )
+            outputs.append(self._encode_image_tensor(batch))
+        return np.concatenate(outputs) if outputs else np.zeros((0, self.embed_dim), np.float32)
+
+    def _encode_image_tensor(self, batch: torch.Tensor) -> np.ndarray:
+        with self._autocast():
+            features = self.model.encode_image(batch.to(self.device))
+        features = torch.nn.functional.normalize(features.float(), dim=-1)
+        return features.cpu().numpy()
+
+    def encode_images(
+        self, paths: Sequence[str | Path], progress: Progress | None = None
+    ) -> ImageEmbeddings:
+        """Encode image files; unreadable ones are skipped with a reason, duplicates encoded once."""
+        hashes: list[str | None] = []
+        skipped: list[Skipped] = []
+        raw: dict[int, bytes] = {}
+        for index, path in enumerate(paths):
+            try:
+                data = read_bytes(path)
+            except ImageDecodeError as error:
+                skipped.append(Skipped(str(path), str(error)))
+                hashes.append(None)
+                continue
+            raw[index] = data
+            hashes.append(EmbeddingCache.key(self._image_producer, sha256_bytes(data)))
+        found = self.cache.get_many(k for k in hashes if k) if self.cache is not None else {}
+        todo: dict[str, int] = {}
+        for index, key in enumerate(hashes):
+            if key and key not in found and key not in todo:
+                todo[key] = index
+        computed, failed = self._encode_files([(key, raw[i]) for key, i in todo.items()], progress)
+        if self.cache is not None and computed:
+            self.cache.set_many(computed)
+        vectors, kept = [], []
+        for index, key in enumerate(hashes):
+            if key is None:
+                continue
+            if key in failed:
+                skipped.append(Skipped(str(paths[index]), failed[key]))
+                continue
+            vectors.append(found.get(key, computed.get(key)))
+            kept.append(str(paths[index]))
+        dim = len(vectors[0]) if vectors else 0
+        matrix = np.stack(vectors).astype(np.float32) if vectors else np.zeros((0, dim), np.float32)
+        return ImageEmbeddings(kept, matrix, skipped, encoded=len(computed))
+
+    def _decode(self, data: bytes) -> torch.Tensor | str:
+        try:
+            return self.preprocess(decode_image(data, self.max_pixels))
+        except ImageDecodeError as error:
+            return str(error)
+
+    @torch.inference_mode()
+    def _encode_files(
+        self, items: list[tuple[str, bytes]], progress: Progress | None
+    ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+        """Decode in a small thread pool (PIL releases the GIL) while the model runs on batches."""
+        computed: dict[str, np.ndarray] = {}
+        failed: dict[str, str] = {}
+        done = 0
+        with ThreadPoolExecutor(max_workers=max(1, self.decode_threads)) as pool:
+            decoded = pool.map(self._decode, [data for _, data in items])
+            batch_keys, batch_tensors = [], []
+            for (key, _), result in zip(items, decoded, strict=True):
+                if isinstance(result, str):
+                    failed[key] = result
+                else:
+                    batch_keys.append(key)
+                    batch_tensors.append(result)
+                done += 1
+                if len(batch_tensors) == self.batch_size or (done == len(items) and batch_tensors):
+                    vectors = self._encode_image_tensor(torch.stack(batch_tensors))
+                    computed.update(zip(batch_keys, vectors, strict=True))
+                    batch_keys, batch_tensors = [], []
+                    if progress:
+                        progress(done, len(items))
+        return computed, failed
+
+    @torch.inference_mode()
+    def _encode_text_batch(self, texts: list[str]) -> np.ndarray:
+        with self._autocast():
+            features = self.model.encode_text(self.tokenizer(texts).to(self.device))
+        return torch.nn.functional.normalize(features.float(), dim=-1).cpu().numpy()
+
+    @torch.inference_mode()
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Encode texts (truncated to the model's context): [n, d] normalised float32."""
+        texts = [str(t) for t in texts]
+        keys = [EmbeddingCache.key(self._text_producer, sha256_bytes(t.encode())) for t in texts]
+        found = self.cache.get_many(keys) if self.cache is not None else {}
+        missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in found))
+        computed: dict[str, np.ndarray] = {}
+        for start in range(0, len(missing), 256):
+            chunk = missing[start : start + 256]
+            features = self._encode_text_batch(chunk)
+            for text, vector in zip(chunk, features, strict=True):
+                computed[EmbeddingCache.key(self._text_producer, sha256_bytes(text.encode()))] = (
+                    vector
+                )
+        if self.cache is not None and computed:
+            self.cache.set_many(computed)
+        if not texts:
+            return np.zeros((0, self.embed_dim), np.float32)
+        return np.stack([found.get(k, computed.get(k)) for k in keys]).astype(np.float32)
