@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch
@@ -19,12 +18,11 @@ import torch
 from .cache import EmbeddingCache, sha256_bytes, stable_hash
 from .clip_loading import load_clip
 from .clip_spec import ClipSpec, parse_spec
-from .device import resolve_device
+from .device import Precision, resolve_device, resolve_precision
 from .images import DEFAULT_MAX_PIXELS, ImageDecodeError, Skipped, decode_image, read_bytes
 from .settings import Settings, load_settings
 
 Progress = Callable[[int, int], None]
-Precision = Literal["fp32", "bf16"]
 
 
 @dataclass
@@ -49,7 +47,7 @@ class ClipEncoder:
         *,
         settings: Settings | None = None,
         batch_size: int = 32,
-        precision: Precision = "fp32",
+        precision: Precision | None = None,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         use_cache: bool = True,
         decode_threads: int = 2,
@@ -60,7 +58,8 @@ class ClipEncoder:
         )
         self.device = resolve_device(self.settings.device)
         self.batch_size = batch_size
-        self.precision = precision
+        self.precision = resolve_precision(precision or self.settings.precision, self.device)
+        self.dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
         self.max_pixels = max_pixels
         self.decode_threads = decode_threads
         world_dir = None
@@ -69,13 +68,13 @@ class ClipEncoder:
 
             world_dir = str(ensure_world_clip(self.settings.cache_dir, device=str(self.device)))
         loaded = load_clip(self.spec, self.device, world_dir=world_dir)
-        self.model = loaded.model
+        self.model = loaded.model.to(self.dtype)
         self.preprocess = loaded.preprocess
         self.tokenizer = loaded.tokenizer
         self.model_identity = loaded.identity
         producer = {
             "model": loaded.identity,
-            "precision": precision,
+            "precision": self.precision,
             "preprocess": repr(self.preprocess),
         }
         self._image_producer = "image:" + stable_hash(producer)
@@ -87,11 +86,6 @@ class ClipEncoder:
         self.cache = EmbeddingCache(self.settings.cache_dir / "embeddings") if use_cache else None
         self.embed_dim = int(
             loaded.model_cfg.get("embed_dim") or self._encode_text_batch(["probe"]).shape[1]
-        )
-
-    def _autocast(self):
-        return torch.autocast(
-            self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"
         )
 
     @torch.inference_mode()
@@ -106,8 +100,7 @@ class ClipEncoder:
         return np.concatenate(outputs) if outputs else np.zeros((0, self.embed_dim), np.float32)
 
     def _encode_image_tensor(self, batch: torch.Tensor) -> np.ndarray:
-        with self._autocast():
-            features = self.model.encode_image(batch.to(self.device))
+        features = self.model.encode_image(batch.to(self.device, self.dtype))
         features = torch.nn.functional.normalize(features.float(), dim=-1)
         return features.cpu().numpy()
 
@@ -182,8 +175,7 @@ class ClipEncoder:
 
     @torch.inference_mode()
     def _encode_text_batch(self, texts: list[str]) -> np.ndarray:
-        with self._autocast():
-            features = self.model.encode_text(self.tokenizer(texts).to(self.device))
+        features = self.model.encode_text(self.tokenizer(texts).to(self.device))
         return torch.nn.functional.normalize(features.float(), dim=-1).cpu().numpy()
 
     @torch.inference_mode()

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(default_factory=default_cache_dir)
     device: str = Field(default="auto", description="'auto', 'cpu', 'cuda', 'cuda:1', 'mps'.")
     clip: str = Field(default="world", description="CLIP spec; see README 'CLIP specs'.")
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        default="auto", description="CLIP inference precision; auto = bf16 where native."
+    )
     llm: LLMSettings = Field(default_factory=LLMSettings)
 
     @classmethod
