@@ -7,7 +7,6 @@ workflows use as ground truth for set differences, confusable classes and judged
 
 from __future__ import annotations
 
-import json
 import math
 import random
 from collections.abc import Callable, Iterator
@@ -32,6 +31,8 @@ BACKGROUNDS: dict[str, tuple[int, int, int]] = {
 SHAPES = ("circle", "square", "triangle", "star")
 SIZES = {"small": (0.14, 0.2), "large": (0.24, 0.32)}  # radius as a fraction of the side
 COUNT_WORDS = {1: "one", 2: "two", 3: "three", 4: "four"}
+# Bump when rendering or caption wording changes: it is part of every cached world model's key.
+WORLD_VERSION = 2
 
 
 class WorldObject(BaseModel):
@@ -93,10 +94,13 @@ def describe(objects: list[WorldObject], background: str, rng: random.Random) ->
         parts = []
         for o in objects:
             size = f"{o.size} " if rng.random() < 0.5 else ""
-            parts.append(f"a {size}{o.colour} {o.shape}")
+            parts.append(with_article(f"{size}{o.colour} {o.shape}"))
         phrase = " and ".join(parts)
     if rng.random() < 0.6:
         phrase += f" on a {background} background"
+    if rng.random() < 0.3:  # counts, so that "two shapes" vs "one shape" is learnable
+        noun = "shape" if len(objects) == 1 else "shapes"
+        phrase = f"{COUNT_WORDS[len(objects)]} {noun}: {phrase}"
     return phrase
 
 
@@ -206,10 +210,6 @@ def read_dataset(folder: str | Path) -> list[WorldImage]:
     return [WorldImage.model_validate_json(line) for line in path.read_text().splitlines() if line]
 
 
-def class_prompts(config: WorldConfig) -> dict[str, str]:
-    """Zero-shot classes of the world's single objects: 'red circle' -> 'a red circle'."""
-    return {f"{c} {s}": f"a {c} {s}" for c in config.colours for s in config.shapes}
-
-
-def dump_config(config: WorldConfig) -> str:
-    return json.dumps(config.model_dump(), sort_keys=True)
+def with_article(phrase: str) -> str:
+    """'orange circle' -> 'an orange circle'."""
+    return f"{'an' if phrase[:1] in 'aeiou' else 'a'} {phrase}"

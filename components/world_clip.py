@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from .cache import stable_hash
 from .clip_training import ClipTrainConfig, train_clip
-from .world import WorldConfig, write_dataset
+from .world import WORLD_VERSION, WorldConfig, write_dataset
 
 # A small ResNet image tower learns shape at 64x64 far faster on a CPU than a ViT of equal cost
 # (measured: ViT width 128, 600 steps -> 43 % colour x shape; this tower, 600 steps -> 100 %).
@@ -29,6 +29,7 @@ TINY_ARCHITECTURE: dict = {
 class WorldClipRecipe(BaseModel):
     """Everything that determines the world CLIP's weights."""
 
+    world_version: int = WORLD_VERSION
     world: WorldConfig = Field(default_factory=WorldConfig)
     train_images: int = 16_000
     training: ClipTrainConfig = Field(

@@ -9,11 +9,11 @@ from pydantic import BaseModel
 from scipy.special import softmax
 
 from .clip import ClipEncoder
-from .world import WorldConfig, read_dataset, write_dataset
+from .world import WorldConfig, read_dataset, with_article, write_dataset
 from .zeroshot import ZeroShotClassifier
 
 HELD_OUT_SEED = 1_000_003  # never used for training data
-WORLD_TEMPLATES = ("a {}.", "a {} on a plain background.")
+WORLD_TEMPLATES = ("{}.", "{} on a plain background.")
 
 
 class WorldExample(BaseModel):
@@ -46,12 +46,13 @@ def evaluate_world(encoder: ClipEncoder, folder: Path, examples: int = 6) -> Wor
     """Zero-shot accuracy over every colour x shape class of the world."""
     records = read_dataset(folder)
     config = WorldConfig.model_validate_json((folder / "world_config.json").read_text())
-    names = [f"{c} {s}" for c in config.colours for s in config.shapes]
+    names = [with_article(f"{c} {s}") for c in config.colours for s in config.shapes]
     classifier = ZeroShotClassifier(encoder, names, WORLD_TEMPLATES)
     embedded = encoder.encode_images([folder / r.image for r in records])
     by_path = {str(folder / r.image): r for r in records}
     truth = [
-        f"{by_path[p].objects[0].colour} {by_path[p].objects[0].shape}" for p in embedded.paths
+        with_article(f"{by_path[p].objects[0].colour} {by_path[p].objects[0].shape}")
+        for p in embedded.paths
     ]
     scores = classifier.scores(embedded.vectors)
     probabilities = softmax(scores * 100.0, axis=1)
@@ -61,8 +62,8 @@ def evaluate_world(encoder: ClipEncoder, folder: Path, examples: int = 6) -> Wor
         images=len(pairs),
         classes=len(names),
         accuracy=float(np.mean([t == p for t, p in pairs])),
-        colour_accuracy=float(np.mean([t.split()[0] == p.split()[0] for t, p in pairs])),
-        shape_accuracy=float(np.mean([t.split()[1] == p.split()[1] for t, p in pairs])),
+        colour_accuracy=float(np.mean([t.split()[-2] == p.split()[-2] for t, p in pairs])),
+        shape_accuracy=float(np.mean([t.split()[-1] == p.split()[-1] for t, p in pairs])),
         examples=[
             WorldExample(
                 image=Path(embedded.paths[i]).name,

@@ -148,6 +148,76 @@ def train_clip(
 
 
 @app.command()
+def diff(
+    set_a: Annotated[str, typer.Argument(help="Folder of images, or a group name with --csv.")],
+    set_b: Annotated[str, typer.Argument(help="Folder of images, or a group name with --csv.")],
+    csv: Annotated[
+        Path | None, typer.Option(help="VisDiffBench-style CSV: group_name,path[,...]")
+    ] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Report folder.")] = Path(
+        "set-difference-report"
+    ),
+    truth: Annotated[str | None, typer.Option(help="Ground truth: judge the top 5.")] = None,
+    captioner: Annotated[
+        str, typer.Option(help="clip-vocabulary, blip or vlm.")
+    ] = "clip-vocabulary",
+    rounds: int = 3,
+    sample_size: int = 20,
+    alpha: float = 0.05,
+    top: Annotated[int, typer.Option(help="Rows to print.")] = 10,
+    config: ConfigOption = None,
+    clip: ClipOption = None,
+) -> None:
+    """Describe how image set A differs from set B (VisDiff): caption, propose, rank, judge."""
+    from clipflows.agents.proposer import ProposerConfig
+    from clipflows.components.ranking import RankerConfig
+
+    from .set_difference import set_difference
+
+    if csv is not None:
+        from clipflows.components.visdiff_data import load_image_groups
+
+        groups = load_image_groups(csv)
+        missing = [g for g in (set_a, set_b) if g not in groups]
+        if missing:
+            raise ClipflowsError(
+                f"{csv} has no group {missing[0]!r}; groups: {sorted(groups)[:10]}"
+            )
+        inputs = ([str(p) for p in groups[set_a]], [str(p) for p in groups[set_b]])
+    else:
+        inputs = (set_a, set_b)
+    result = set_difference(
+        *inputs,
+        settings=_settings(config, clip),
+        names=(Path(set_a).name or set_a, Path(set_b).name or set_b),
+        captioner=captioner,
+        proposer=ProposerConfig(rounds=rounds, sample_size=sample_size),
+        ranker=RankerConfig(alpha=alpha),
+        truth=truth,
+        output=str(output),
+    )
+    table = Table("rank", "hypothesis", "more true of", "AUROC (95% CI)", "p-value")
+    for i, score in enumerate(result.ranking[:top]):
+        style = "" if score.significant else "[dim]"
+        table.add_row(
+            str(i + 1),
+            f"{style}{score.text}",
+            score.direction,
+            f"{score.auroc:.3f} ({score.auroc_low:.2f}-{score.auroc_high:.2f})",
+            f"{score.p_value:.2g}",
+        )
+    console.print(table)
+    skipped = result.set_a.skipped + result.set_b.skipped
+    if skipped:
+        console.print(f"[yellow]{len(skipped)} unreadable images skipped[/] (see result.json)")
+    if result.evaluation:
+        console.print(
+            f"Judge: Acc@1 {result.evaluation.acc_at_1}, Acc@5 {result.evaluation.acc_at_5}"
+        )
+    console.print(f"Report: {result.report.get('report.html')}")
+
+
+@app.command()
 def demo(config: ConfigOption = None, clip: ClipOption = None, as_json: bool = False) -> None:
     """Run the workflows end to end on the embedded defaults (offline) and print the results."""
     from .demo import demo_flow
@@ -173,6 +243,18 @@ def demo(config: ConfigOption = None, clip: ClipOption = None, as_json: bool = F
             f"{example.confidence:.2f}",
         )
     console.print(table)
+    diff = result.set_difference
+    console.rule(f"Set difference: {diff.pair} (truth: {diff.truth})")
+    table = Table("rank", "hypothesis", "more true of", "AUROC", "p-value")
+    for rank, score in enumerate(diff.top, start=1):
+        table.add_row(
+            str(rank), score.text, score.direction, f"{score.auroc:.3f}", f"{score.p_value:.2g}"
+        )
+    console.print(table)
+    console.print(
+        f"Acc@1 {diff.evaluation.acc_at_1:.1f}, Acc@5 {diff.evaluation.acc_at_5:.1f} "
+        f"(keyword judge against the known attribute). Report: {diff.report}"
+    )
 
 
 def main() -> None:
