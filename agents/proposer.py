@@ -28,7 +28,7 @@ SYSTEM = (
 INSTRUCTIONS = (
     "List up to {n} concepts that are more true of Group 1 than of Group 2. Write each as a "
     "short noun phrase that a photo could show, 2 to 6 words, for example 'dogs playing in "
-    "snow' or 'a red car' (not 'more dogs' and not 'Group 1 has dogs')."
+    "snow' or 'people wearing hats' (not 'more dogs' and not 'Group 1 has dogs')."
 )
 _PREFIXES = re.compile(
     r"^(group (1|2|a|b|one|two) (has|have|shows?|contains?|is|are)\s+|more\s+|images? of\s+"

@@ -115,6 +115,13 @@ WORLD_VOCABULARY = CaptionVocabulary(
 )
 
 
+def vocabulary_hypotheses(vocabulary: CaptionVocabulary) -> list[tuple[str, str]]:
+    """Every slot phrase as a candidate difference in both directions: an LLM-free proposer
+    that checks each concept the captioner knows (``[(phrase, "A"), (phrase, "B"), ...]``)."""
+    phrases = dict.fromkeys(p for values in vocabulary.slots.values() for p in values)
+    return [(phrase, direction) for phrase in phrases for direction in ("A", "B")]
+
+
 class ClipVocabularyCaptioner:
     """Caption = the filled template CLIP scores highest for the image.
 

@@ -49,6 +49,7 @@ def set_difference_demo(settings: Settings) -> SetDifferenceDemo:
         settings=settings,
         names=("red set", "blue set"),
         vocabulary=WORLD_VOCABULARY,
+        vocabulary_candidates=True,
         output=str(settings.cache_dir / "reports" / pair.name),
     )
     evaluation = evaluate(result.ranking, keyword_judge(pair.words_a, pair.words_b))

@@ -26,6 +26,7 @@ from clipflows.components.captioning import (
     CaptionVocabulary,
     ClipVocabularyCaptioner,
     caption_images,
+    vocabulary_hypotheses,
 )
 from clipflows.components.clip import ClipEncoder, ImageEmbeddings
 from clipflows.components.diff_eval import Evaluation, evaluate
@@ -154,10 +155,14 @@ def set_difference(
     proposer: ProposerConfig | None = None,
     ranker: RankerConfig | None = None,
     extra_hypotheses: list[Hypothesis] | None = None,
+    vocabulary_candidates: bool = False,
     truth: str | None = None,
     output: str | None = None,
 ) -> SetDifferenceResult:
-    """Describe how image set A differs from set B, ranked by how well CLIP separates them."""
+    """Describe how image set A differs from set B, ranked by how well CLIP separates them.
+
+    ``extra_hypotheses`` join the LLM's proposals; ``vocabulary_candidates`` adds every phrase
+    of the captioning vocabulary in both directions (useful when the LLM is weak)."""
     settings = settings or load_settings()
     proposer = proposer or ProposerConfig()
     ranker = ranker or RankerConfig()
@@ -172,7 +177,14 @@ def set_difference(
     captions_a = caption_task(chosen, _sample(a.paths, sample, proposer.seed), caption_cache)
     captions_b = caption_task(chosen, _sample(b.paths, sample, proposer.seed + 1), caption_cache)
     hypotheses = propose_task(llm, encoder, captions_a, captions_b, proposer)
-    pool = hypotheses + [h for h in extra_hypotheses or [] if h not in hypotheses]
+    extra = list(extra_hypotheses or [])
+    if vocabulary_candidates:
+        extra += [
+            Hypothesis(text=text, direction=direction)
+            for text, direction in vocabulary_hypotheses(vocabulary or GENERAL_VOCABULARY)
+        ]
+    pool = list(hypotheses)
+    pool += [h for i, h in enumerate(extra) if h not in pool and h not in extra[:i]]
     ranking = rank_task(encoder, a, b, pool, ranker)
     evaluation = judge_task(llm, ranking, truth, names) if truth else None
     result = SetDifferenceResult(
