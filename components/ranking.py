@@ -23,7 +23,7 @@ SHOWN_IMAGES = 4
 _CHUNK_ELEMENTS = 4_000_000  # bounds the bootstrap's working arrays (about 32 MB each)
 
 
-class Hypothesis(BaseModel):
+class Hypothesis(BaseModel, frozen=True):
     """A phrase said to be more true of one set ("A" or "B") than of the other."""
 
     text: str

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from .ranking import Hypothesis
 from .world import WorldConfig, write_dataset
 
 
@@ -20,121 +21,66 @@ class WorldSetPair(BaseModel):
     b: WorldConfig
     words_a: list[str]
     words_b: list[str]
+    phrase_a: str  # the true difference as a caption-like phrase, for ranker checks
+    phrase_b: str
 
 
-def _pair(name, difficulty, truth, a: dict, b: dict, words_a, words_b) -> WorldSetPair:
-    return WorldSetPair(
+# name, difficulty, truth, set A config, set B config, true phrase A, true phrase B,
+# words that name A, words that name B (for the keyword judge)
+_PAIRS = [
+    ("red-vs-blue", "easy", "red objects vs blue objects", {"colours": ["red"]},
+     {"colours": ["blue"]}, "red shapes", "blue shapes", ["red"], ["blue"]),
+    ("circles-vs-squares", "easy", "circles vs squares", {"shapes": ["circle"]},
+     {"shapes": ["square"]}, "circles", "squares", ["circle", "circles"], ["square", "squares"]),
+    ("white-vs-black-background", "easy", "white background vs black background",
+     {"backgrounds": ["white"]}, {"backgrounds": ["black"]}, "a white background",
+     "a black background", ["white"], ["black"]),
+    ("green-vs-yellow", "easy", "green objects vs yellow objects", {"colours": ["green"]},
+     {"colours": ["yellow"]}, "green shapes", "yellow shapes", ["green"], ["yellow"]),
+    ("stars-vs-triangles", "medium", "stars vs triangles", {"shapes": ["star"]},
+     {"shapes": ["triangle"]}, "stars", "triangles", ["star", "stars"], ["triangle", "triangles"]),
+    ("purple-vs-orange", "medium", "purple objects vs orange objects", {"colours": ["purple"]},
+     {"colours": ["orange"]}, "purple shapes", "orange shapes", ["purple"], ["orange"]),
+    ("gray-vs-white-background", "medium", "gray background vs white background",
+     {"backgrounds": ["gray"]}, {"backgrounds": ["white"]}, "a gray background",
+     "a white background", ["gray"], ["white"]),
+    ("warm-vs-cool", "medium", "red or orange objects vs blue or purple objects",
+     {"colours": ["red", "orange"]}, {"colours": ["blue", "purple"]}, "red shapes",
+     "blue shapes", ["red", "orange"], ["blue", "purple"]),
+    ("large-vs-small", "hard", "large objects vs small objects", {"sizes": ["large"]},
+     {"sizes": ["small"]}, "large shapes", "small shapes", ["large"], ["small"]),
+    ("two-vs-one", "hard", "two objects vs one object", {"min_objects": 2, "max_objects": 2},
+     {"min_objects": 1, "max_objects": 1}, "two shapes", "one shape", ["two"], ["one"]),
+    ("circles-vs-stars-on-gray", "hard", "circles vs stars",
+     {"shapes": ["circle"], "backgrounds": ["gray"]}, {"shapes": ["star"], "backgrounds": ["gray"]},
+     "circles", "stars", ["circle", "circles"], ["star", "stars"]),
+]  # fmt: skip
+
+WORLD_SET_PAIRS: list[WorldSetPair] = [
+    WorldSetPair(
         name=name,
         difficulty=difficulty,
         truth=truth,
         a=WorldConfig(**a, seed=101),
         b=WorldConfig(**b, seed=202),
+        phrase_a=phrase_a,
+        phrase_b=phrase_b,
         words_a=words_a,
         words_b=words_b,
     )
-
-
-WORLD_SET_PAIRS: list[WorldSetPair] = [
-    _pair(
-        "red-vs-blue",
-        "easy",
-        "red objects vs blue objects",
-        {"colours": ["red"]},
-        {"colours": ["blue"]},
-        ["red"],
-        ["blue"],
-    ),
-    _pair(
-        "circles-vs-squares",
-        "easy",
-        "circles vs squares",
-        {"shapes": ["circle"]},
-        {"shapes": ["square"]},
-        ["circle", "circles"],
-        ["square", "squares"],
-    ),
-    _pair(
-        "white-vs-black-background",
-        "easy",
-        "white background vs black background",
-        {"backgrounds": ["white"]},
-        {"backgrounds": ["black"]},
-        ["white"],
-        ["black"],
-    ),
-    _pair(
-        "green-vs-yellow",
-        "easy",
-        "green objects vs yellow objects",
-        {"colours": ["green"]},
-        {"colours": ["yellow"]},
-        ["green"],
-        ["yellow"],
-    ),
-    _pair(
-        "stars-vs-triangles",
-        "medium",
-        "stars vs triangles",
-        {"shapes": ["star"]},
-        {"shapes": ["triangle"]},
-        ["star", "stars"],
-        ["triangle", "triangles"],
-    ),
-    _pair(
-        "purple-vs-orange",
-        "medium",
-        "purple objects vs orange objects",
-        {"colours": ["purple"]},
-        {"colours": ["orange"]},
-        ["purple"],
-        ["orange"],
-    ),
-    _pair(
-        "gray-vs-white-background",
-        "medium",
-        "gray background vs white background",
-        {"backgrounds": ["gray"]},
-        {"backgrounds": ["white"]},
-        ["gray"],
-        ["white"],
-    ),
-    _pair(
-        "warm-vs-cool",
-        "medium",
-        "red or orange objects vs blue or purple objects",
-        {"colours": ["red", "orange"]},
-        {"colours": ["blue", "purple"]},
-        ["red", "orange"],
-        ["blue", "purple"],
-    ),
-    _pair(
-        "large-vs-small",
-        "hard",
-        "large objects vs small objects",
-        {"sizes": ["large"]},
-        {"sizes": ["small"]},
-        ["large"],
-        ["small"],
-    ),
-    _pair(
-        "two-vs-one",
-        "hard",
-        "two objects vs one object",
-        {"min_objects": 2, "max_objects": 2},
-        {"min_objects": 1, "max_objects": 1},
-        ["two"],
-        ["one"],
-    ),
-    _pair(
-        "circles-vs-stars-on-gray",
-        "hard",
-        "circles vs stars",
-        {"shapes": ["circle"], "backgrounds": ["gray"]},
-        {"shapes": ["star"], "backgrounds": ["gray"]},
-        ["circle", "circles"],
-        ["star", "stars"],
-    ),
+    for name, difficulty, truth, a, b, phrase_a, phrase_b, words_a, words_b in _PAIRS
 ]
+
+
+def candidate_pool(pair: WorldSetPair) -> list[Hypothesis]:
+    """The true phrases of a pair among distractors in both directions: checks the ranker alone."""
+    distractors = ["large shapes", "a white background", "green stars", "a small triangle"]
+    pool = [
+        Hypothesis(text=pair.phrase_a, direction="A"),
+        Hypothesis(text=pair.phrase_b, direction="B"),
+    ]
+    pool += [Hypothesis(text=d, direction=side) for d in distractors for side in ("A", "B")]
+    return list(dict.fromkeys(pool))
 
 
 def write_pair(pair: WorldSetPair, folder: Path, count: int = 60) -> tuple[Path, Path]:

@@ -156,13 +156,15 @@ def set_difference(
     ranker: RankerConfig | None = None,
     extra_hypotheses: list[Hypothesis] | None = None,
     vocabulary_candidates: bool = False,
+    llm_proposals: bool = True,
     truth: str | None = None,
     output: str | None = None,
 ) -> SetDifferenceResult:
     """Describe how image set A differs from set B, ranked by how well CLIP separates them.
 
     ``extra_hypotheses`` join the LLM's proposals; ``vocabulary_candidates`` adds every phrase
-    of the captioning vocabulary in both directions (useful when the LLM is weak)."""
+    of the captioning vocabulary in both directions (useful when the LLM is weak);
+    ``llm_proposals=False`` ranks only those candidates."""
     settings = settings or load_settings()
     proposer = proposer or ProposerConfig()
     ranker = ranker or RankerConfig()
@@ -176,15 +178,18 @@ def set_difference(
     sample = proposer.rounds * proposer.sample_size
     captions_a = caption_task(chosen, _sample(a.paths, sample, proposer.seed), caption_cache)
     captions_b = caption_task(chosen, _sample(b.paths, sample, proposer.seed + 1), caption_cache)
-    hypotheses = propose_task(llm, encoder, captions_a, captions_b, proposer)
+    hypotheses = (
+        propose_task(llm, encoder, captions_a, captions_b, proposer) if llm_proposals else []
+    )
     extra = list(extra_hypotheses or [])
     if vocabulary_candidates:
         extra += [
             Hypothesis(text=text, direction=direction)
             for text, direction in vocabulary_hypotheses(vocabulary or GENERAL_VOCABULARY)
         ]
-    pool = list(hypotheses)
-    pool += [h for i, h in enumerate(extra) if h not in pool and h not in extra[:i]]
+    pool = list(dict.fromkeys([*hypotheses, *extra]))
+    if not pool:
+        raise EmptyInputError("No hypotheses to rank: enable llm_proposals or give candidates.")
     ranking = rank_task(encoder, a, b, pool, ranker)
     evaluation = judge_task(llm, ranking, truth, names) if truth else None
     result = SetDifferenceResult(

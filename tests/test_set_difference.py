@@ -10,7 +10,7 @@ from clipflows.components.captioning import WORLD_VOCABULARY
 from clipflows.components.diff_eval import evaluate, keyword_judge
 from clipflows.components.errors import EmptyInputError
 from clipflows.components.ranking import Hypothesis
-from clipflows.components.world_sets import WORLD_SET_PAIRS, write_pair
+from clipflows.components.world_sets import WORLD_SET_PAIRS, candidate_pool, write_pair
 from clipflows.flows.set_difference import set_difference
 
 PAIRS = {p.name: p for p in WORLD_SET_PAIRS}
@@ -22,20 +22,9 @@ def world_settings(settings, world_spec):
     return settings.model_copy(update={"clip": world_spec})
 
 
-def _candidates(pair) -> list[Hypothesis]:
-    """The ground-truth phrases plus distractors, so the ranker is tested on its own."""
-    distractors = ["large shapes", "a white background", "green stars", "a small triangle"]
-    truths = [
-        Hypothesis(text=w if " " in w else f"{w} shapes", direction="A") for w in pair.words_a
-    ]
-    truths += [
-        Hypothesis(text=w if " " in w else f"{w} shapes", direction="B") for w in pair.words_b
-    ]
-    return truths + [Hypothesis(text=d, direction=d_dir) for d in distractors for d_dir in "AB"]
-
-
 @pytest.mark.parametrize("name", ["red-vs-blue", "two-vs-one"])
 def test_the_true_difference_is_ranked_first(name, world_settings, tmp_path, prefect_harness):
+    """The ranker alone: the true phrases among distractors, in both directions."""
     pair = PAIRS[name]
     set_a, set_b = write_pair(pair, tmp_path, count=40)
     result = set_difference(
@@ -43,18 +32,32 @@ def test_the_true_difference_is_ranked_first(name, world_settings, tmp_path, pre
         str(set_b),
         settings=world_settings,
         vocabulary=WORLD_VOCABULARY,
-        proposer=SMALL,
-        extra_hypotheses=_candidates(pair),
-        output=str(tmp_path / "report"),
+        llm_proposals=False,
+        extra_hypotheses=candidate_pool(pair),
+        output=str(tmp_path / "out"),
     )
     judged = evaluate(result.ranking, keyword_judge(pair.words_a, pair.words_b))
     assert judged.acc_at_1 == 1.0, [(s.text, s.direction, s.auroc) for s in result.ranking[:5]]
     assert result.ranking[0].significant and result.ranking[0].auroc > 0.9
-    assert {h.direction for h in result.hypotheses} == {"A", "B"}
     report = json.loads(Path(result.report["result.json"]).read_text())
     assert report["ranking"][0]["text"] == result.ranking[0].text
     html = Path(result.report["report.html"]).read_text()
     assert "<table>" in html and "data:image/png;base64," in html
+
+
+def test_the_llm_path_proposes_in_both_directions(world_settings, tmp_path, prefect_harness):
+    set_a, set_b = write_pair(PAIRS["red-vs-blue"], tmp_path, count=20)
+    result = set_difference(
+        str(set_a),
+        str(set_b),
+        settings=world_settings,
+        vocabulary=WORLD_VOCABULARY,
+        proposer=SMALL,
+    )
+    assert {h.direction for h in result.hypotheses} == {"A", "B"}
+    assert len(set(result.hypotheses)) == len(result.hypotheses)
+    assert len(result.ranking) == len(result.hypotheses)
+    assert all("shape" in c and "background" in c for c in result.captions_a)
 
 
 def test_empty_and_unreadable_sets_are_clear_errors(world_settings, tmp_path, prefect_harness):
@@ -83,3 +86,21 @@ def test_a_one_image_set_and_unreadable_files_still_run(world_settings, tmp_path
     assert result.set_b.images == 1
     assert [s.reason for s in result.set_b.skipped] == ["file not found"]
     assert any(s.text == "red shapes" for s in result.ranking)
+
+
+def test_a_set_of_ten_thousand_paths_runs_to_the_end(world_settings, tmp_path, prefect_harness):
+    from clipflows.components.world import WorldConfig, write_dataset
+
+    big = write_dataset(WorldConfig(colours=["red", "green"], seed=9), 10_000, tmp_path / "big")
+    small = write_dataset(WorldConfig(colours=["blue"], seed=10), 50, tmp_path / "small")
+    result = set_difference(
+        str(big / "images"),
+        str(small / "images"),
+        settings=world_settings,
+        vocabulary=WORLD_VOCABULARY,
+        proposer=SMALL,
+        extra_hypotheses=[Hypothesis(text="blue shapes", direction="B")],
+    )
+    assert result.set_a.images == 10_000 and result.set_b.images == 50
+    assert len(result.captions_a) == SMALL.rounds * SMALL.sample_size
+    assert result.ranking[0].text == "blue shapes" and result.ranking[0].auroc > 0.95

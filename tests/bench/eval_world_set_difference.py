@@ -1,8 +1,7 @@
 """Set-difference accuracy on the world pairs (known true differences), two ways side by side.
 
 - ``llm``: hypotheses from the configured LLM only (the embedded 135M model by default);
-- ``pool``: the LLM's hypotheses plus the true phrases and distractors, which measures the
-  ranker on its own.
+- ``pool``: only the true phrases among distractors (no LLM), which measures the ranker alone.
 Both are scored by the keyword judge (does the top hypothesis name the true attribute of the
 set it favours?). Run: ``python tests/bench/eval_world_set_difference.py --rounds 1``.
 """
@@ -17,20 +16,10 @@ from pathlib import Path
 from clipflows.agents.proposer import ProposerConfig
 from clipflows.components.captioning import WORLD_VOCABULARY
 from clipflows.components.diff_eval import evaluate, keyword_judge
-from clipflows.components.ranking import Hypothesis
 from clipflows.components.settings import Settings, default_cache_dir
 from clipflows.components.world_clip import ensure_world_clip
-from clipflows.components.world_sets import WORLD_SET_PAIRS, write_pair
+from clipflows.components.world_sets import WORLD_SET_PAIRS, candidate_pool, write_pair
 from clipflows.flows.set_difference import set_difference
-
-DISTRACTORS = ["large shapes", "a white background", "green stars", "a small triangle"]
-
-
-def candidates(pair) -> list[Hypothesis]:
-    phrase = lambda w: w if " " in w else f"{w} shapes"  # noqa: E731
-    pool = [Hypothesis(text=phrase(w), direction="A") for w in pair.words_a]
-    pool += [Hypothesis(text=phrase(w), direction="B") for w in pair.words_b]
-    return pool + [Hypothesis(text=d, direction=s) for d in DISTRACTORS for s in "AB"]
 
 
 def main() -> None:
@@ -48,7 +37,7 @@ def main() -> None:
             set_a, set_b = write_pair(pair, Path(tmp), count=args.images)
             judge = keyword_judge(pair.words_a, pair.words_b)
             scores = {}
-            for variant, extra in (("llm", None), ("pool", candidates(pair))):
+            for variant, extra in (("llm", None), ("pool", candidate_pool(pair))):
                 result = set_difference(
                     str(set_a),
                     str(set_b),
