@@ -15,11 +15,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .cache import EmbeddingCache, sha256_bytes, stable_hash
+from .cache import EmbeddingCache, sha256_bytes, sha256_file, stable_hash
 from .clip_loading import load_clip
 from .clip_spec import ClipSpec, parse_spec
 from .device import Precision, resolve_device, resolve_precision
-from .images import DEFAULT_MAX_PIXELS, ImageDecodeError, Skipped, decode_image, read_bytes
+from .images import (
+    DEFAULT_MAX_PIXELS,
+    ImageDecodeError,
+    Skipped,
+    decode_image,
+    read_bytes,
+    read_error_reason,
+)
 from .settings import Settings, load_settings
 
 Progress = Callable[[int, int], None]
@@ -107,70 +114,77 @@ class ClipEncoder:
     def encode_images(
         self, paths: Sequence[str | Path], progress: Progress | None = None
     ) -> ImageEmbeddings:
-        """Encode image files; unreadable ones are skipped with a reason, duplicates encoded once."""
-        hashes: list[str | None] = []
+        """Encode image files; unreadable ones are skipped with a reason, duplicates encoded once.
+
+        New embeddings are written to the cache batch by batch, so an interrupted run keeps
+        what it finished. Memory stays bounded: two batches of images are in flight at most.
+        """
+        keys: list[str | None] = []
         skipped: list[Skipped] = []
-        raw: dict[int, bytes] = {}
-        for index, path in enumerate(paths):
+        for path in paths:
             try:
-                data = read_bytes(path)
-            except ImageDecodeError as error:
-                skipped.append(Skipped(str(path), str(error)))
-                hashes.append(None)
-                continue
-            raw[index] = data
-            hashes.append(EmbeddingCache.key(self._image_producer, sha256_bytes(data)))
-        found = self.cache.get_many(k for k in hashes if k) if self.cache is not None else {}
-        todo: dict[str, int] = {}
-        for index, key in enumerate(hashes):
+                keys.append(EmbeddingCache.key(self._image_producer, sha256_file(path)))
+            except OSError as error:
+                skipped.append(Skipped(str(path), read_error_reason(error)))
+                keys.append(None)
+        found = self.cache.get_many(k for k in keys if k) if self.cache is not None else {}
+        todo: dict[str, Path] = {}
+        for path, key in zip(paths, keys, strict=True):
             if key and key not in found and key not in todo:
-                todo[key] = index
-        computed, failed = self._encode_files([(key, raw[i]) for key, i in todo.items()], progress)
-        if self.cache is not None and computed:
-            self.cache.set_many(computed)
+                todo[key] = Path(path)
+        computed, failed = self._encode_files(list(todo.items()), progress)
         vectors, kept = [], []
-        for index, key in enumerate(hashes):
+        for path, key in zip(paths, keys, strict=True):
             if key is None:
                 continue
             if key in failed:
-                skipped.append(Skipped(str(paths[index]), failed[key]))
+                skipped.append(Skipped(str(path), failed[key]))
                 continue
             vectors.append(found.get(key, computed.get(key)))
-            kept.append(str(paths[index]))
-        dim = len(vectors[0]) if vectors else 0
+            kept.append(str(path))
+        dim = len(vectors[0]) if vectors else self.embed_dim
         matrix = np.stack(vectors).astype(np.float32) if vectors else np.zeros((0, dim), np.float32)
         return ImageEmbeddings(kept, matrix, skipped, encoded=len(computed))
 
-    def _decode(self, data: bytes) -> torch.Tensor | str:
+    def _decode(self, path: Path) -> torch.Tensor | str:
         try:
-            return self.preprocess(decode_image(data, self.max_pixels))
+            return self.preprocess(decode_image(read_bytes(path), self.max_pixels))
         except ImageDecodeError as error:
             return str(error)
 
     @torch.inference_mode()
     def _encode_files(
-        self, items: list[tuple[str, bytes]], progress: Progress | None
+        self, items: list[tuple[str, Path]], progress: Progress | None
     ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-        """Decode in a small thread pool (PIL releases the GIL) while the model runs on batches."""
+        """Decode the next batch in a small thread pool (PIL releases the GIL) while the model
+        encodes the current one."""
         computed: dict[str, np.ndarray] = {}
         failed: dict[str, str] = {}
-        done = 0
+        batches = [items[i : i + self.batch_size] for i in range(0, len(items), self.batch_size)]
         with ThreadPoolExecutor(max_workers=max(1, self.decode_threads)) as pool:
-            decoded = pool.map(self._decode, [data for _, data in items])
-            batch_keys, batch_tensors = [], []
-            for (key, _), result in zip(items, decoded, strict=True):
-                if isinstance(result, str):
-                    failed[key] = result
-                else:
-                    batch_keys.append(key)
-                    batch_tensors.append(result)
-                done += 1
-                if len(batch_tensors) == self.batch_size or (done == len(items) and batch_tensors):
-                    vectors = self._encode_image_tensor(torch.stack(batch_tensors))
-                    computed.update(zip(batch_keys, vectors, strict=True))
-                    batch_keys, batch_tensors = [], []
-                    if progress:
-                        progress(done, len(items))
+            pending = [pool.submit(self._decode, path) for _, path in batches[0]] if batches else []
+            for index, batch in enumerate(batches):
+                results = [future.result() for future in pending]
+                if index + 1 < len(batches):
+                    pending = [pool.submit(self._decode, path) for _, path in batches[index + 1]]
+                good = [
+                    (key, r)
+                    for (key, _), r in zip(batch, results, strict=True)
+                    if not isinstance(r, str)
+                ]
+                failed.update(
+                    (key, r)
+                    for (key, _), r in zip(batch, results, strict=True)
+                    if isinstance(r, str)
+                )
+                if good:
+                    vectors = self._encode_image_tensor(torch.stack([t for _, t in good]))
+                    fresh = dict(zip((key for key, _ in good), vectors, strict=True))
+                    computed.update(fresh)
+                    if self.cache is not None:
+                        self.cache.set_many(fresh)
+                if progress:
+                    progress(min((index + 1) * self.batch_size, len(items)), len(items))
         return computed, failed
 
     @torch.inference_mode()

@@ -67,16 +67,21 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+def read_error_reason(error: OSError) -> str:
+    """The recorded reason for a file that could not be read."""
+    if isinstance(error, IsADirectoryError):
+        return "is a directory"
+    if isinstance(error, FileNotFoundError):
+        return "file not found"
+    return f"unreadable: {error.strerror or error}"
+
+
 def read_bytes(path: str | Path) -> bytes:
     """Read a file, turning OS errors into ImageDecodeError with a readable reason."""
     try:
         return Path(path).read_bytes()
-    except IsADirectoryError:
-        raise ImageDecodeError("is a directory") from None
-    except FileNotFoundError:
-        raise ImageDecodeError("file not found") from None
     except OSError as error:
-        raise ImageDecodeError(f"unreadable: {error.strerror or error}") from None
+        raise ImageDecodeError(read_error_reason(error)) from None
 
 
 def list_images(folder: str | Path) -> list[Path]:
