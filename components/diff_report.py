@@ -12,6 +12,8 @@ from pydantic import BaseModel
 
 from .images import decode_image, read_bytes
 
+REPORT_FILES = ("result.json", "report.md", "report.html")
+
 
 def ranked_rows(ranking: list) -> list[dict]:
     """One plain dict per hypothesis, for tables and Prefect table artifacts."""
@@ -100,17 +102,11 @@ def to_html(
     return "\n".join(parts)
 
 
-def write_report(folder: Path, result: BaseModel, markdown: str, html_text: str) -> dict[str, str]:
-    """Write result.json, report.md and report.html, each under a temporary name then renamed."""
+def write_report(folder: Path, result: BaseModel, markdown: str, html_text: str) -> None:
+    """Write the REPORT_FILES, each under a temporary name then renamed (never half-written)."""
     folder.mkdir(parents=True, exist_ok=True)
-    written = {}
-    for name, text in (
-        ("result.json", result.model_dump_json(indent=2)),
-        ("report.md", markdown),
-        ("report.html", html_text),
-    ):
+    texts = (result.model_dump_json(indent=2), markdown, html_text)
+    for name, text in zip(REPORT_FILES, texts, strict=True):
         partial = folder / f"{name}.partial"
         partial.write_text(text, encoding="utf-8")
         partial.replace(folder / name)
-        written[name] = str(folder / name)
-    return written

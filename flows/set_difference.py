@@ -30,7 +30,13 @@ from clipflows.components.captioning import (
 )
 from clipflows.components.clip import ClipEncoder, ImageEmbeddings
 from clipflows.components.diff_eval import Evaluation, evaluate
-from clipflows.components.diff_report import ranked_rows, to_html, to_markdown, write_report
+from clipflows.components.diff_report import (
+    REPORT_FILES,
+    ranked_rows,
+    to_html,
+    to_markdown,
+    write_report,
+)
 from clipflows.components.errors import EmptyInputError
 from clipflows.components.images import Skipped, list_images
 from clipflows.components.ranking import (
@@ -173,14 +179,16 @@ def set_difference(
     llm = create_llm(settings)
     a = encode_task(encoder, paths_a, names[0])
     b = encode_task(encoder, paths_b, names[1])
-    chosen = _captioner(captioner, encoder, llm, vocabulary, str(encoder.device))
-    caption_cache = JsonCache(settings.cache_dir / "captions")
-    sample = proposer.rounds * proposer.sample_size
-    captions_a = caption_task(chosen, _sample(a.paths, sample, proposer.seed), caption_cache)
-    captions_b = caption_task(chosen, _sample(b.paths, sample, proposer.seed + 1), caption_cache)
-    hypotheses = (
-        propose_task(llm, encoder, captions_a, captions_b, proposer) if llm_proposals else []
-    )
+    captions_a: list[str] = []
+    captions_b: list[str] = []
+    hypotheses: list[Hypothesis] = []
+    if llm_proposals:
+        chosen = _captioner(captioner, encoder, llm, vocabulary, str(encoder.device))
+        cache = JsonCache(settings.cache_dir / "captions")
+        sample = proposer.rounds * proposer.sample_size
+        captions_a = caption_task(chosen, _sample(a.paths, sample, proposer.seed), cache)
+        captions_b = caption_task(chosen, _sample(b.paths, sample, proposer.seed + 1), cache)
+        hypotheses = propose_task(llm, encoder, captions_a, captions_b, proposer)
     extra = list(extra_hypotheses or [])
     if vocabulary_candidates:
         extra += [
@@ -209,5 +217,6 @@ def set_difference(
     create_markdown_artifact(key="set-difference-report", markdown=markdown)
     if output:
         html_text = to_html(title, ranking, a.paths, b.paths, evaluation)
-        result.report = write_report(Path(output), result, markdown, html_text)
+        result.report = {name: str(Path(output) / name) for name in REPORT_FILES}
+        write_report(Path(output), result, markdown, html_text)
     return result
