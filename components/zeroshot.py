@@ -1,4 +1,4 @@
-"""Zero-shot classification with CLIP: class prompts in, scores and ambiguity sets out."""
+"""Zero-shot classification with CLIP: class prompts in, scores out."""
 
 from __future__ import annotations
 
@@ -36,11 +36,3 @@ class ZeroShotClassifier:
 
     def predict(self, image_vectors: np.ndarray) -> list[str]:
         return [self.class_names[i] for i in self.scores(image_vectors).argmax(axis=1)]
-
-    def top_k(self, image_vectors: np.ndarray, k: int) -> np.ndarray:
-        """Indices of each image's k best classes, best first: its ambiguity set."""
-        scores = self.scores(image_vectors)
-        k = min(k, scores.shape[1])
-        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        order = np.take_along_axis(scores, top, axis=1).argsort(axis=1)[:, ::-1]
-        return np.take_along_axis(top, order, axis=1)

@@ -196,17 +196,7 @@ def diff(
         truth=truth,
         output=str(output),
     )
-    table = Table("rank", "hypothesis", "more true of", "AUROC (95% CI)", "p-value")
-    for i, score in enumerate(result.ranking[:top]):
-        style = "" if score.significant else "[dim]"
-        table.add_row(
-            str(i + 1),
-            f"{style}{score.text}",
-            score.direction,
-            f"{score.auroc:.3f} ({score.auroc_low:.2f}-{score.auroc_high:.2f})",
-            f"{score.p_value:.2g}",
-        )
-    console.print(table)
+    console.print(_ranking_table(result.ranking[:top]))
     skipped = result.set_a.skipped + result.set_b.skipped
     if skipped:
         console.print(f"[yellow]{len(skipped)} unreadable images skipped[/] (see result.json)")
@@ -245,16 +235,26 @@ def demo(config: ConfigOption = None, clip: ClipOption = None, as_json: bool = F
     console.print(table)
     diff = result.set_difference
     console.rule(f"Set difference: {diff.pair} (truth: {diff.truth})")
-    table = Table("rank", "hypothesis", "more true of", "AUROC", "p-value")
-    for rank, score in enumerate(diff.top, start=1):
-        table.add_row(
-            str(rank), score.text, score.direction, f"{score.auroc:.3f}", f"{score.p_value:.2g}"
-        )
-    console.print(table)
+    console.print(_ranking_table(diff.top))
     console.print(
         f"Acc@1 {diff.evaluation.acc_at_1:.1f}, Acc@5 {diff.evaluation.acc_at_5:.1f} "
         f"(keyword judge against the known attribute). Report: {diff.report}"
     )
+
+
+def _ranking_table(scores: list) -> Table:
+    """Ranked hypotheses; the ones the p-value filter rejected are dimmed."""
+    table = Table("rank", "hypothesis", "more true of", "AUROC (95% CI)", "p-value")
+    for rank, score in enumerate(scores, start=1):
+        style = "" if score.significant else "[dim]"
+        table.add_row(
+            str(rank),
+            f"{style}{score.text}",
+            score.direction,
+            f"{score.auroc:.3f} ({score.auroc_low:.2f}-{score.auroc_high:.2f})",
+            f"{score.p_value:.2g}",
+        )
+    return table
 
 
 def main() -> None:
