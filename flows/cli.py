@@ -1,4 +1,7 @@
-"""The ``clipflows`` command line: models, world data, CLIP training, the demo."""
+"""The ``clipflows`` command line: models, world data, CLIP training, set difference, the demo.
+
+Each workflow's commands live in their own ``cli_*`` module and register on the shared app.
+"""
 
 from __future__ import annotations
 
@@ -13,29 +16,8 @@ from rich.table import Table
 
 from clipflows.components.errors import ClipflowsError
 
-app = typer.Typer(
-    help="CLIP + LLM workflows: set differences, differential class descriptions, "
-    "text-queried sound separation, music for video.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
-)
-console = Console()
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", help="Settings file (TOML or YAML); else CLIPFLOWS_CONFIG."),
-]
-ClipOption = Annotated[
-    str | None, typer.Option("--clip", help="CLIP spec, e.g. world or ViT-B-32:laion2b_s34b_b79k.")
-]
-
-
-def _settings(config: Path | None, clip: str | None = None):
-    from clipflows.components.settings import load_settings
-
-    overrides = {"clip": clip} if clip else {}
-    return load_settings(config, **overrides)
+from .cli_common import ClipOption, ConfigOption, app, console
+from .cli_common import load_cli_settings as _settings
 
 
 @app.command()
@@ -255,6 +237,10 @@ def _ranking_table(scores: list) -> Table:
             f"{score.p_value:.2g}",
         )
     return table
+
+
+# Importing a workflow's command module registers its commands on `app` (imports stay lazy inside).
+from . import cli_classify, cli_music, cli_separate  # noqa: E402, F401
 
 
 def main() -> None:

@@ -1,0 +1,37 @@
+"""What every ``clipflows`` command shares: the app, the console, common options, settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from clipflows.components.settings import Settings
+
+app = typer.Typer(
+    help="CLIP + LLM workflows: set differences, differential class descriptions, "
+    "text-queried sound separation, music for video.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+console = Console()
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="Settings file (TOML or YAML); else CLIPFLOWS_CONFIG."),
+]
+ClipOption = Annotated[
+    str | None, typer.Option("--clip", help="CLIP spec, e.g. world or ViT-B-32:laion2b_s34b_b79k.")
+]
+
+
+def load_cli_settings(config: Path | None, clip: str | None = None) -> Settings:
+    """Settings from the file/env, with ``--clip`` on top when given."""
+    from clipflows.components.settings import load_settings
+
+    overrides = {"clip": clip} if clip else {}
+    return load_settings(config, **overrides)

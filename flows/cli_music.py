@@ -1,0 +1,5 @@
+"""Commands for Music for video; they register on the shared app."""
+
+from __future__ import annotations
+
+from .cli_common import app, console  # noqa: F401
