@@ -47,7 +47,7 @@ def to_markdown(title: str, ranking: list, evaluation: BaseModel | None = None) 
     return "\n".join(lines) + "\n"
 
 
-def _thumbnail(path: str, size: int = 96) -> str:
+def thumbnail_html(path: str, size: int = 96) -> str:
     try:
         image = decode_image(read_bytes(path))
     except ValueError:
@@ -95,8 +95,8 @@ def to_html(
             ("A", paths_a, score.top_a, score.bottom_a),
             ("B", paths_b, score.top_b, score.bottom_b),
         ):
-            best = "".join(_thumbnail(paths[i]) for i in top)
-            worst = "".join(_thumbnail(paths[i]) for i in bottom)
+            best = "".join(thumbnail_html(paths[i]) for i in top)
+            worst = "".join(thumbnail_html(paths[i]) for i in bottom)
             parts.append(f"<p>Set {label}, best match: {best}<br>worst match: {worst}</p>")
     parts.append("</body></html>")
     return "\n".join(parts)

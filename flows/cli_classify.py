@@ -1,5 +1,79 @@
-"""Commands for Differential class descriptions (FuDD); they register on the shared app."""
+"""Commands for differential class descriptions (FuDD); they register on the shared app."""
 
 from __future__ import annotations
 
-from .cli_common import app, console  # noqa: F401
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from .cli_common import ClipOption, ConfigOption, app, console, load_cli_settings
+
+
+@app.command()
+def classify(
+    dataset: Annotated[
+        str,
+        typer.Argument(
+            help="'world', a folder with one sub-folder per class, or a CSV of path,label."
+        ),
+    ],
+    classes: Annotated[
+        str | None, typer.Option(help="Comma-separated class names, in label order (CSV only).")
+    ] = None,
+    descriptions: Annotated[
+        str, typer.Option(help="llm, world (oracle; world task only) or a FuDD description JSON.")
+    ] = "llm",
+    templates: Annotated[
+        str, typer.Option(help="First-pass templates: single, ensemble80 or name.")
+    ] = "single",
+    k: Annotated[int, typer.Option("-k", min=2, help="Ambiguity set size.")] = 10,
+    context: Annotated[
+        str | None, typer.Option(help="What the images are, for the LLM, e.g. 'a photo of a pet'.")
+    ] = None,
+    generic: Annotated[
+        bool, typer.Option(help="Also run the generic-description baseline.")
+    ] = True,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Report folder.")] = Path(
+        "classify-report"
+    ),
+    config: ConfigOption = None,
+    clip: ClipOption = None,
+) -> None:
+    """Zero-shot classification that resolves ambiguities with differential descriptions (FuDD)."""
+    from .classify import ClassifyConfig
+    from .classify import classify as classify_flow
+
+    result = classify_flow(
+        dataset,
+        classes=classes.split(",") if classes else None,
+        settings=load_cli_settings(config, clip),
+        config=ClassifyConfig(
+            descriptions=descriptions, templates=templates, k=k, context=context, generic=generic
+        ),
+        output=str(output),
+    )
+    console.print(accuracy_table(result))
+    console.print(
+        f"{result.images} images, {len(result.class_names)} classes; {result.pairs_occurring} of "
+        f"{result.pairs_possible} class pairs occur in some ambiguity set (k={result.k}); "
+        f"{result.llm_calls_pairs} LLM calls for them. Report: {result.report.get('report.html')}"
+    )
+    if result.skipped:
+        console.print(
+            f"[yellow]{len(result.skipped)} unreadable images skipped[/] (see result.json)"
+        )
+    if result.description_failures:
+        console.print(
+            f"[yellow]{len(result.description_failures)} pairs got no valid description[/]; "
+            "their classes fell back to the template embedding."
+        )
+
+
+def accuracy_table(result) -> Table:
+    """Accuracy per method on the test split."""
+    table = Table("method", "accuracy", "note", title=f"Test split: {result.test_images} images")
+    for method in result.methods:
+        table.add_row(method.method, f"{method.accuracy:.1%}", method.note)
+    return table

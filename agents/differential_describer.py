@@ -1,0 +1,123 @@
+"""The differential describer: an LLM says how two confusable classes look different.
+
+FuDD never released its generator or prompt; this one asks for up to five attributes, each
+described once per class, under an enforced, bounded schema. Pairs are independent questions,
+so they run concurrently (a server batches them; the embedded model takes them in turn), and the
+LLM's answer cache makes a rerun, or another dataset sharing the pair, free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from clipflows.components.differential_descriptions import DescriptionBook, DifferentialEntry
+
+from .llm import LLM, LLMOutputError
+
+MAX_ATTRIBUTES = 5
+Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=160)]
+
+SYSTEM = (
+    "You help an image classifier that confuses two classes. For each visual attribute on "
+    "which the two classes differ, write one short description of how a photo of each class "
+    "shows it. Answer in JSON."
+)
+PAIR_PROMPT = (
+    "Dataset: {context}.\nClass 1: {first}\nClass 2: {second}\n"
+    "Give up to {n} attributes (for example shape, colour, texture, size, pattern). For each, "
+    "'first' describes a photo of {first} and 'second' a photo of {second}, each naming the "
+    "class, e.g. 'a photo of a {first} with ...'."
+)
+CLASS_PROMPT = (
+    "Dataset: {context}.\nClass: {name}\nGive up to {n} short visual descriptions of a photo of "
+    "{name}, each naming the class, e.g. 'a photo of a {name}, which has ...'."
+)
+
+
+class AttributeDifference(BaseModel):
+    attribute: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+    first: Description
+    second: Description
+
+
+class PairDifferences(BaseModel):
+    """The differential schema: 1-5 attributes, each described for both classes."""
+
+    differences: list[AttributeDifference] = Field(min_length=1, max_length=MAX_ATTRIBUTES)
+
+
+class ClassDescriptions(BaseModel):
+    """The generic (DCLIP-style) schema: 1-5 descriptions of one class."""
+
+    descriptions: list[Description] = Field(min_length=1, max_length=MAX_ATTRIBUTES)
+
+
+class DescribeReport(BaseModel):
+    """What a describe run did: pairs asked, pairs that failed (kept out of the book)."""
+
+    asked: int
+    failed: dict[str, str] = Field(default_factory=dict)  # "class a | class b" -> reason
+
+
+def describe_pair(llm: LLM, context: str, first: str, second: str) -> list[DifferentialEntry]:
+    """Entries for one pair, ``description_a`` about ``first``."""
+    prompt = PAIR_PROMPT.format(context=context, first=first, second=second, n=MAX_ATTRIBUTES)
+    answer = llm.ask_structured([("system", SYSTEM), ("human", prompt)], PairDifferences)
+    return [
+        DifferentialEntry(attr_type=d.attribute, description_a=d.first, description_b=d.second)
+        for d in answer.differences
+    ]
+
+
+def describe_pairs(
+    llm: LLM,
+    context: str,
+    book: DescriptionBook,
+    pairs: Sequence[tuple[int, int]],
+    workers: int = 8,
+    progress: Callable[[int, int], None] | None = None,
+) -> DescribeReport:
+    """Fill ``book`` for the given class-index pairs, concurrently; failures are reported.
+
+    A malformed answer for one pair (after the LLM's retries) loses only that pair: the second
+    pass then falls back to the class's template embedding for it.
+    """
+    report = DescribeReport(asked=len(pairs))
+    names = book.class_names
+
+    def one(pair: tuple[int, int]) -> tuple[tuple[int, int], list[DifferentialEntry] | str]:
+        try:
+            return pair, describe_pair(llm, context, names[pair[0]], names[pair[1]])
+        except LLMOutputError as error:
+            return pair, str(error)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for done, (pair, result) in enumerate(pool.map(one, pairs), start=1):
+            if isinstance(result, str):
+                report.failed[f"{names[pair[0]]} | {names[pair[1]]}"] = result
+            else:
+                book.add(names[pair[0]], names[pair[1]], result)
+            if progress:
+                progress(done, len(pairs))
+    return report
+
+
+def describe_classes(
+    llm: LLM, context: str, class_names: Sequence[str], workers: int = 8
+) -> list[list[str]]:
+    """Generic descriptions per class (the DCLIP-style baseline); [] where the LLM failed."""
+
+    def one(name: str) -> list[str]:
+        prompt = CLASS_PROMPT.format(context=context, name=name, n=MAX_ATTRIBUTES)
+        try:
+            answer = llm.ask_structured([("system", SYSTEM), ("human", prompt)], ClassDescriptions)
+        except LLMOutputError:
+            return []
+        return list(answer.descriptions)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        return list(pool.map(one, class_names))

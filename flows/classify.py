@@ -1,0 +1,334 @@
+"""FuDD as a Prefect flow: zero-shot first pass -> ambiguity sets -> differential descriptions
+for the pairs that occur -> second pass -> fusion, with the paper's baselines beside it.
+
+Caching lives in the components and agents (image and text embeddings, LLM answers), so a rerun
+encodes nothing and asks the LLM nothing; the tasks keep no Prefect cache.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from pydantic import BaseModel, Field
+
+from clipflows.agents.differential_describer import describe_classes, describe_pairs
+from clipflows.agents.llm import LLM, create_llm
+from clipflows.components.class_datasets import LabelledImages, load_image_folder, load_labels_csv
+from clipflows.components.classify_report import (
+    ChangedExample,
+    ConfusedPair,
+    MethodAccuracy,
+    changed_examples,
+    confused_pairs,
+    to_html,
+    to_markdown,
+)
+from clipflows.components.clip import ClipEncoder, ImageEmbeddings
+from clipflows.components.clip_text import fit_to_context
+from clipflows.components.diff_report import REPORT_FILES, write_report
+from clipflows.components.differential_descriptions import (
+    DescriptionBook,
+    DifferentialEntry,
+    read_fudd_file,
+    write_fudd_file,
+)
+from clipflows.components.errors import EmptyInputError
+from clipflows.components.fudd import (
+    FusionRule,
+    choose_fusion,
+    description_class_vectors,
+    positions_in_sets,
+    second_pass_scores,
+)
+from clipflows.components.images import Skipped
+from clipflows.components.settings import Settings, load_settings
+from clipflows.components.world_classes import (
+    world_class_task,
+    world_description_book,
+    world_generic_descriptions,
+)
+from clipflows.components.zeroshot import ZeroShotClassifier, ambiguity_sets
+
+from .progress import log_progress
+
+DESCRIPTIONS_FILE = "descriptions.json"
+
+
+class ClassifyConfig(BaseModel):
+    """How to classify. ``descriptions``: "llm", "world" (ground-truth oracle, world task only)
+    or the path of a FuDD description file."""
+
+    templates: str | list[str] = "single"
+    k: int = Field(default=10, ge=2)
+    descriptions: str = "llm"
+    generic: bool = True
+    ensemble: bool = True
+    context: str | None = None
+    validation_fraction: float = Field(default=0.3, ge=0, lt=1)
+    workers: int = Field(default=8, ge=1)
+    seed: int = 0
+
+
+class ImagePrediction(BaseModel):
+    path: str
+    truth: str
+    ambiguity_set: list[str]  # the first pass's top k, best first
+    first_pass: str
+    fudd: str
+    fused: str
+
+
+class ClassifyResult(BaseModel):
+    dataset: str
+    class_names: list[str]
+    images: int
+    skipped: list[Skipped] = Field(default_factory=list)
+    k: int
+    pairs_occurring: int
+    pairs_possible: int
+    pairs_described: int
+    llm_calls_pairs: int  # real LLM calls for differential descriptions (cache hits are free)
+    llm_calls: int  # all real LLM calls, generic descriptions included
+    description_failures: dict[str, str] = Field(default_factory=dict)
+    truncated_descriptions: int
+    fusion: FusionRule
+    methods: list[MethodAccuracy]
+    validation_images: int
+    test_images: int
+    confused: list[ConfusedPair]
+    changed_by: str
+    fixed: list[ChangedExample]
+    broken: list[ChangedExample]
+    predictions: list[ImagePrediction]
+    report: dict[str, str] = Field(default_factory=dict)
+
+    def accuracy(self, method: str) -> float:
+        return next(m.accuracy for m in self.methods if m.method == method)
+
+
+def load_dataset(dataset: str, settings: Settings, classes: list[str] | None) -> LabelledImages:
+    """ "world", an image folder per class, or a CSV of path,label."""
+    if dataset == "world":
+        return world_class_task(settings.cache_dir / "world-classes")
+    path = Path(dataset)
+    if path.suffix.lower() == ".csv":
+        return load_labels_csv(path, classes)
+    return load_image_folder(path)
+
+
+@task(name="encode-images", retries=1, cache_policy=NO_CACHE)
+def encode_task(encoder: ClipEncoder, data: LabelledImages) -> ImageEmbeddings:
+    """CLIP embeddings of every readable image (unreadable ones are skipped with a reason)."""
+    embedded = encoder.encode_images(data.paths, progress=log_progress("encode images"))
+    if len(embedded) == 0:
+        reasons = "; ".join(f"{s.path}: {s.reason}" for s in embedded.skipped[:3])
+        raise EmptyInputError(f"No image of the dataset could be read ({reasons}).")
+    return embedded
+
+
+@task(name="describe-pairs", retries=1, cache_policy=NO_CACHE)
+def describe_task(
+    llm: LLM, context: str, book: DescriptionBook, pairs: list[tuple[int, int]], workers: int
+) -> dict[str, str]:
+    """LLM descriptions for the pairs the book lacks; returns the pairs that failed."""
+    progress = log_progress("describe pairs")
+    return describe_pairs(llm, context, book, pairs, workers, progress).failed
+
+
+def fit_book(book: DescriptionBook, tokenizer) -> int:
+    """Cut every description to the text encoder's context; returns how many were cut."""
+    cut = 0
+    for pair, entries in book.pairs.items():
+        fitted = []
+        for entry in entries:
+            a, cut_a = fit_to_context(entry.description_a, tokenizer)
+            b, cut_b = fit_to_context(entry.description_b, tokenizer)
+            cut += cut_a + cut_b
+            fitted.append(
+                DifferentialEntry(attr_type=entry.attr_type, description_a=a, description_b=b)
+            )
+        book.pairs[pair] = fitted
+    return cut
+
+
+def occurring_pairs(sets: np.ndarray) -> list[tuple[int, int]]:
+    """Every unordered class pair that shares some image's ambiguity set."""
+    return sorted(
+        {(int(min(a, b)), int(max(a, b))) for row in sets for a in row for b in row if a != b}
+    )
+
+
+def _book(
+    config: ClassifyConfig, data: LabelledImages, pairs: list, llm: LLM, context: str
+) -> tuple[DescriptionBook, dict[str, str]]:
+    if config.descriptions == "world":
+        return world_description_book(data.class_names, pairs), {}
+    if config.descriptions == "llm":
+        book = DescriptionBook(class_names=data.class_names)
+        return book, describe_task(llm, context, book, pairs, config.workers)
+    book = read_fudd_file(config.descriptions, data.class_names)
+    return book, {}
+
+
+def _split(count: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    order = np.random.default_rng(seed).permutation(count)
+    cut = int(round(count * fraction))
+    return np.sort(order[:cut]), np.sort(order[cut:])
+
+
+@flow(name="classify")
+def classify(
+    dataset: str | LabelledImages,
+    classes: list[str] | None = None,
+    settings: Settings | None = None,
+    config: ClassifyConfig | None = None,
+    output: str | None = None,
+) -> ClassifyResult:
+    """Zero-shot classification with FuDD's differential descriptions and score fusion."""
+    settings = settings or load_settings()
+    config = config or ClassifyConfig()
+    data = (
+        dataset if isinstance(dataset, LabelledImages) else load_dataset(dataset, settings, classes)
+    )
+    data.check()
+    context = config.context or data.context
+    encoder = ClipEncoder(settings=settings)
+    llm = create_llm(settings)
+    embedded = encode_task(encoder, data)
+    label_of = dict(zip(data.paths, data.labels, strict=True))
+    labels = np.array([label_of[p] for p in embedded.paths])
+    names = data.class_names
+
+    first = ZeroShotClassifier(encoder, names, config.templates)
+    first_scores = first.scores(embedded.vectors)
+    sets = ambiguity_sets(first_scores, config.k)
+    pairs = occurring_pairs(sets)
+    book, failures = _book(config, data, pairs, llm, context)
+    pair_calls = llm.calls
+    truncated = fit_book(book, encoder.tokenizer)
+    second = second_pass_scores(
+        embedded.vectors, sets, book, encoder.encode_texts, first.class_vectors
+    )
+    first_in_set = np.take_along_axis(first_scores, sets, axis=1)
+    positions = positions_in_sets(sets, labels)
+
+    validation, test = _split(len(labels), config.validation_fraction, config.seed)
+    if len(validation) >= 2:
+        fusion = choose_fusion(first_in_set[validation], second[validation], positions[validation])
+    else:  # too few labelled images to choose: the paper's rule
+        fusion = FusionRule(weight=1.0)
+    fused = fusion.fuse(first_in_set, second)
+    pick = lambda scores: sets[np.arange(len(sets)), scores.argmax(axis=1)]  # noqa: E731
+    predicted = {"first": first_scores.argmax(axis=1), "fudd": pick(second), "fused": pick(fused)}
+
+    def accuracy(prediction: np.ndarray) -> float:
+        return float((prediction[test] == labels[test]).mean()) if len(test) else float("nan")
+
+    methods = [
+        MethodAccuracy(
+            method="class name",
+            accuracy=accuracy(
+                ZeroShotClassifier(encoder, names, "name").scores(embedded.vectors).argmax(axis=1)
+            ),
+        ),
+        MethodAccuracy(
+            method="one template", accuracy=accuracy(predicted["first"]), note="first pass"
+        ),
+    ]
+    if config.ensemble:
+        ensemble = ZeroShotClassifier(encoder, names, "ensemble80").scores(embedded.vectors)
+        methods.append(
+            MethodAccuracy(
+                method="80-template ensemble", accuracy=accuracy(ensemble.argmax(axis=1))
+            )
+        )
+    if config.generic and config.descriptions in ("llm", "world"):
+        generic = (
+            world_generic_descriptions(names)
+            if config.descriptions == "world"
+            else describe_classes(llm, context, names, config.workers)
+        )
+        generic = [[fit_to_context(t, encoder.tokenizer)[0] for t in texts] for texts in generic]
+        vectors = description_class_vectors(generic, encoder.encode_texts, first.class_vectors)
+        methods.append(
+            MethodAccuracy(
+                method="generic descriptions",
+                accuracy=accuracy((embedded.vectors @ vectors.T).argmax(axis=1)),
+                note=f"{config.descriptions}; {sum(not g for g in generic)} classes without",
+            )
+        )
+    oracle = np.where(predicted["first"] == labels, labels, predicted["fudd"])
+    methods += [
+        MethodAccuracy(
+            method="FuDD (paper rule)",
+            accuracy=accuracy(predicted["fudd"]),
+            note="second pass only",
+        ),
+        MethodAccuracy(
+            method="FuDD + fusion",
+            accuracy=accuracy(predicted["fused"]),
+            note=f"weight {fusion.weight:.2f} on the second pass, chosen on validation",
+        ),
+        MethodAccuracy(
+            method="oracle pick between passes",
+            accuracy=accuracy(oracle),
+            note="upper bound of any per-image choice",
+        ),
+    ]
+    fixed, broken = changed_examples(
+        embedded.paths, labels, predicted["first"], predicted["fused"], names
+    )
+    result = ClassifyResult(
+        dataset=dataset if isinstance(dataset, str) else "in-memory",
+        class_names=names,
+        images=len(labels),
+        skipped=embedded.skipped,
+        k=sets.shape[1],
+        pairs_occurring=len(pairs),
+        pairs_possible=len(names) * (len(names) - 1) // 2,
+        pairs_described=sum(bool(book.pairs.get(p)) for p in pairs),
+        llm_calls_pairs=pair_calls,
+        llm_calls=llm.calls,
+        description_failures=failures,
+        truncated_descriptions=truncated,
+        fusion=fusion,
+        methods=methods,
+        validation_images=len(validation),
+        test_images=len(test),
+        confused=confused_pairs(labels, predicted["first"], names),
+        changed_by="fusion",
+        fixed=fixed,
+        broken=broken,
+        predictions=[
+            ImagePrediction(
+                path=path,
+                truth=names[labels[i]],
+                ambiguity_set=[names[c] for c in sets[i]],
+                first_pass=names[predicted["first"][i]],
+                fudd=names[predicted["fudd"][i]],
+                fused=names[predicted["fused"][i]],
+            )
+            for i, path in enumerate(embedded.paths)
+        ],
+    )
+    title = f"Zero-shot classification with differential descriptions: {result.dataset}"
+    create_table_artifact(
+        key="classify-accuracy", table=[m.model_dump() for m in methods], description=title
+    )
+    markdown = to_markdown(title, result)
+    create_markdown_artifact(key="classify-report", markdown=markdown)
+    if output:
+        folder = Path(output)
+        write_fudd_file(
+            DescriptionBook(
+                class_names=names, pairs={p: book.pairs[p] for p in pairs if book.pairs.get(p)}
+            ),
+            folder / DESCRIPTIONS_FILE,
+        )
+        result.report = {name: str(folder / name) for name in (*REPORT_FILES, DESCRIPTIONS_FILE)}
+        write_report(folder, result, markdown, to_html(title, result))
+    return result
