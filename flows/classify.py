@@ -174,10 +174,93 @@ def _book(
     return book, {}
 
 
+@task(name="baselines", retries=1, cache_policy=NO_CACHE)
+def baselines_task(
+    encoder: ClipEncoder,
+    llm: LLM,
+    names: list[str],
+    vectors: np.ndarray,
+    config: ClassifyConfig,
+    context: str,
+    fallback: np.ndarray,
+) -> dict[str, tuple[np.ndarray, str]]:
+    """The paper's baselines over all classes: method -> (predicted class per image, note)."""
+    baselines = {
+        "class name": (ZeroShotClassifier(encoder, names, "name").scores(vectors).argmax(1), "")
+    }
+    if config.ensemble:
+        ensemble = ZeroShotClassifier(encoder, names, "ensemble80").scores(vectors)
+        baselines["80-template ensemble"] = (ensemble.argmax(axis=1), "")
+    if config.generic and config.descriptions in ("llm", "world"):
+        generic = (
+            world_generic_descriptions(names)
+            if config.descriptions == "world"
+            else describe_classes(llm, context, names, config.workers)
+        )
+        generic = [[fit_to_context(t, encoder.tokenizer)[0] for t in texts] for texts in generic]
+        class_vectors = description_class_vectors(generic, encoder.encode_texts, fallback)
+        missing = sum(not texts for texts in generic)
+        baselines["generic descriptions"] = (
+            (vectors @ class_vectors.T).argmax(axis=1),
+            f"{config.descriptions}; {missing} classes without",
+        )
+    return baselines
+
+
 def _split(count: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded (validation, test) image indices."""
     order = np.random.default_rng(seed).permutation(count)
     cut = int(round(count * fraction))
     return np.sort(order[:cut]), np.sort(order[cut:])
+
+
+@task(name="fuse", cache_policy=NO_CACHE)
+def fuse_task(
+    first_in_set: np.ndarray, second: np.ndarray, positions: np.ndarray, validation: np.ndarray
+) -> FusionRule:
+    """Calibrate both passes and choose the fusion weight on the validation images."""
+    if len(validation) < 2:  # too few labelled images to choose: the paper's rule
+        return FusionRule(weight=1.0)
+    return choose_fusion(first_in_set[validation], second[validation], positions[validation])
+
+
+def _methods(
+    baselines: dict[str, tuple[np.ndarray, str]],
+    predicted: dict[str, np.ndarray],
+    labels: np.ndarray,
+    test: np.ndarray,
+    fusion: FusionRule,
+) -> list[MethodAccuracy]:
+    """Accuracy on the test split, baselines first, in the order of the paper's table."""
+
+    def accuracy(prediction: np.ndarray) -> float:
+        return float((prediction[test] == labels[test]).mean()) if len(test) else float("nan")
+
+    oracle = np.where(predicted["first"] == labels, labels, predicted["fudd"])
+    rows = [("class name", *baselines["class name"])]
+    rows.append(("one template", predicted["first"], "first pass"))
+    rows += [(name, *value) for name, value in baselines.items() if name != "class name"]
+    rows += [
+        ("FuDD (paper rule)", predicted["fudd"], "second pass only"),
+        (
+            "FuDD + fusion",
+            predicted["fused"],
+            f"weight {fusion.weight:.2f} on the second pass, chosen on validation",
+        ),
+        ("oracle pick between passes", oracle, "upper bound of any per-image choice"),
+    ]
+    return [MethodAccuracy(method=m, accuracy=accuracy(p), note=note) for m, p, note in rows]
+
+
+def _write_outputs(
+    folder: Path, result: ClassifyResult, book: DescriptionBook, pairs: list
+) -> None:
+    """The descriptions used (FuDD format) and the report files, each written atomically."""
+    used = {p: book.pairs[p] for p in pairs if book.pairs.get(p)}
+    write_fudd_file(
+        DescriptionBook(class_names=result.class_names, pairs=used), folder / DESCRIPTIONS_FILE
+    )
+    result.report = {name: str(folder / name) for name in (*REPORT_FILES, DESCRIPTIONS_FILE)}
 
 
 @flow(name="classify")
@@ -188,20 +271,23 @@ def classify(
     config: ClassifyConfig | None = None,
     output: str | None = None,
 ) -> ClassifyResult:
-    """Zero-shot classification with FuDD's differential descriptions and score fusion."""
+    """Zero-shot classification with FuDD's differential descriptions and score fusion.
+
+    first pass (top-k ambiguity sets) -> describe the pairs that occur -> second pass ->
+    fusion chosen on a validation split -> accuracy of every method on the test split.
+    """
     settings = settings or load_settings()
     config = config or ClassifyConfig()
     data = (
         dataset if isinstance(dataset, LabelledImages) else load_dataset(dataset, settings, classes)
     )
     data.check()
-    context = config.context or data.context
+    names, context = data.class_names, config.context or data.context
     encoder = ClipEncoder(settings=settings)
     llm = create_llm(settings)
     embedded = encode_task(encoder, data)
     label_of = dict(zip(data.paths, data.labels, strict=True))
     labels = np.array([label_of[p] for p in embedded.paths])
-    names = data.class_names
 
     first = ZeroShotClassifier(encoder, names, config.templates)
     first_scores = first.scores(embedded.vectors)
@@ -214,71 +300,17 @@ def classify(
         embedded.vectors, sets, book, encoder.encode_texts, first.class_vectors
     )
     first_in_set = np.take_along_axis(first_scores, sets, axis=1)
-    positions = positions_in_sets(sets, labels)
-
     validation, test = _split(len(labels), config.validation_fraction, config.seed)
-    if len(validation) >= 2:
-        fusion = choose_fusion(first_in_set[validation], second[validation], positions[validation])
-    else:  # too few labelled images to choose: the paper's rule
-        fusion = FusionRule(weight=1.0)
-    fused = fusion.fuse(first_in_set, second)
-    pick = lambda scores: sets[np.arange(len(sets)), scores.argmax(axis=1)]  # noqa: E731
-    predicted = {"first": first_scores.argmax(axis=1), "fudd": pick(second), "fused": pick(fused)}
-
-    def accuracy(prediction: np.ndarray) -> float:
-        return float((prediction[test] == labels[test]).mean()) if len(test) else float("nan")
-
-    methods = [
-        MethodAccuracy(
-            method="class name",
-            accuracy=accuracy(
-                ZeroShotClassifier(encoder, names, "name").scores(embedded.vectors).argmax(axis=1)
-            ),
-        ),
-        MethodAccuracy(
-            method="one template", accuracy=accuracy(predicted["first"]), note="first pass"
-        ),
-    ]
-    if config.ensemble:
-        ensemble = ZeroShotClassifier(encoder, names, "ensemble80").scores(embedded.vectors)
-        methods.append(
-            MethodAccuracy(
-                method="80-template ensemble", accuracy=accuracy(ensemble.argmax(axis=1))
-            )
-        )
-    if config.generic and config.descriptions in ("llm", "world"):
-        generic = (
-            world_generic_descriptions(names)
-            if config.descriptions == "world"
-            else describe_classes(llm, context, names, config.workers)
-        )
-        generic = [[fit_to_context(t, encoder.tokenizer)[0] for t in texts] for texts in generic]
-        vectors = description_class_vectors(generic, encoder.encode_texts, first.class_vectors)
-        methods.append(
-            MethodAccuracy(
-                method="generic descriptions",
-                accuracy=accuracy((embedded.vectors @ vectors.T).argmax(axis=1)),
-                note=f"{config.descriptions}; {sum(not g for g in generic)} classes without",
-            )
-        )
-    oracle = np.where(predicted["first"] == labels, labels, predicted["fudd"])
-    methods += [
-        MethodAccuracy(
-            method="FuDD (paper rule)",
-            accuracy=accuracy(predicted["fudd"]),
-            note="second pass only",
-        ),
-        MethodAccuracy(
-            method="FuDD + fusion",
-            accuracy=accuracy(predicted["fused"]),
-            note=f"weight {fusion.weight:.2f} on the second pass, chosen on validation",
-        ),
-        MethodAccuracy(
-            method="oracle pick between passes",
-            accuracy=accuracy(oracle),
-            note="upper bound of any per-image choice",
-        ),
-    ]
+    fusion = fuse_task(first_in_set, second, positions_in_sets(sets, labels), validation)
+    rows = np.arange(len(sets))
+    predicted = {
+        "first": first_scores.argmax(axis=1),
+        "fudd": sets[rows, second.argmax(axis=1)],
+        "fused": sets[rows, fusion.fuse(first_in_set, second).argmax(axis=1)],
+    }
+    baselines = baselines_task(
+        encoder, llm, names, embedded.vectors, config, context, first.class_vectors
+    )
     fixed, broken = changed_examples(
         embedded.paths, labels, predicted["first"], predicted["fused"], names
     )
@@ -296,7 +328,7 @@ def classify(
         description_failures=failures,
         truncated_descriptions=truncated,
         fusion=fusion,
-        methods=methods,
+        methods=_methods(baselines, predicted, labels, test, fusion),
         validation_images=len(validation),
         test_images=len(test),
         confused=confused_pairs(labels, predicted["first"], names),
@@ -317,18 +349,11 @@ def classify(
     )
     title = f"Zero-shot classification with differential descriptions: {result.dataset}"
     create_table_artifact(
-        key="classify-accuracy", table=[m.model_dump() for m in methods], description=title
+        key="classify-accuracy", table=[m.model_dump() for m in result.methods], description=title
     )
     markdown = to_markdown(title, result)
     create_markdown_artifact(key="classify-report", markdown=markdown)
     if output:
-        folder = Path(output)
-        write_fudd_file(
-            DescriptionBook(
-                class_names=names, pairs={p: book.pairs[p] for p in pairs if book.pairs.get(p)}
-            ),
-            folder / DESCRIPTIONS_FILE,
-        )
-        result.report = {name: str(folder / name) for name in (*REPORT_FILES, DESCRIPTIONS_FILE)}
-        write_report(folder, result, markdown, to_html(title, result))
+        _write_outputs(Path(output), result, book, pairs)
+        write_report(Path(output), result, markdown, to_html(title, result))
     return result
