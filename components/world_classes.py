@@ -1,10 +1,11 @@
 """A world classification task whose class names are ambiguous until described.
 
-Classes are colour x shape, but each shape goes by an invented noun ("red glimmer" is a red
-circle). A CLIP that knows colours and shapes gets the colour from the name and must guess the
-shape, so every image's ambiguity set holds the same-colour classes. Descriptions built from the
-world's known attributes are an oracle: they test that the machinery turns good descriptions into
-accuracy, not that an LLM writes good ones.
+Classes are colour x shape, but each shape goes by an everyday thing of that shape ("red coin"
+is a red circle): words the world CLIP never saw, while any capable LLM knows that a coin is
+round. The CLIP gets the colour from the name and must guess the shape, so every image's
+ambiguity set holds the same-colour classes; a description such as "a red circle" resolves it.
+Descriptions built from the world's known attributes are an oracle: they test that the machinery
+turns good descriptions into accuracy, not that an LLM writes good ones.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from .class_datasets import LabelledImages
 from .differential_descriptions import DescriptionBook, DifferentialEntry
 from .world import WorldConfig, read_dataset, with_article, write_dataset
 
-SHAPE_NOUNS = {"circle": "glimmer", "square": "blocket", "triangle": "peakling", "star": "sparkler"}
-WORLD_CONTEXT = "a picture of a coloured toy shape on a plain background"
+SHAPE_NOUNS = {"circle": "coin", "square": "tile", "triangle": "pennant", "star": "starfish"}
+WORLD_CONTEXT = (
+    "pictures of one coloured flat shape (a circle, square, triangle or star) on a plain "
+    "background; each class is named after an everyday thing of that shape"
+)
 CLASS_TASK_SEED = 2_000_003  # distinct from training and the other held-out sets
 
 

@@ -222,6 +222,16 @@ def demo(config: ConfigOption = None, clip: ClipOption = None, as_json: bool = F
         f"Acc@1 {diff.evaluation.acc_at_1:.1f}, Acc@5 {diff.evaluation.acc_at_5:.1f} "
         f"(keyword judge against the known attribute). Report: {diff.report}"
     )
+    for run in result.classification:
+        console.rule(f"Differential descriptions: {run.task}, {run.descriptions} descriptions")
+        table = Table("method", "accuracy", "note")
+        for method in run.methods:
+            table.add_row(method.method, f"{method.accuracy:.1%}", method.note)
+        console.print(table)
+        console.print(
+            f"{run.pairs_occurring} of {run.pairs_possible} class pairs share an ambiguity set "
+            f"(k={run.k}); {run.llm_calls} LLM calls. Report: {run.report}"
+        )
 
 
 def _ranking_table(scores: list) -> Table:

@@ -6,13 +6,17 @@ from prefect import flow, task
 from pydantic import BaseModel
 
 from clipflows.components.captioning import WORLD_VOCABULARY
+from clipflows.components.classify_report import MethodAccuracy
 from clipflows.components.clip import ClipEncoder
 from clipflows.components.diff_eval import Evaluation, evaluate, keyword_judge
 from clipflows.components.ranking import HypothesisScore
 from clipflows.components.settings import Settings, load_settings
+from clipflows.components.world import WorldConfig
+from clipflows.components.world_classes import world_class_task
 from clipflows.components.world_eval import WorldAccuracy, evaluate_world, held_out_set
 from clipflows.components.world_sets import WORLD_SET_PAIRS, write_pair
 
+from .classify import ClassifyConfig, classify
 from .set_difference import set_difference
 from .train_clip import world_clip_task
 
@@ -25,10 +29,23 @@ class SetDifferenceDemo(BaseModel):
     report: str | None
 
 
+class ClassificationDemo(BaseModel):
+    task: str
+    descriptions: str
+    classes: int
+    k: int
+    pairs_occurring: int
+    pairs_possible: int
+    llm_calls: int
+    methods: list[MethodAccuracy]
+    report: str | None
+
+
 class DemoResult(BaseModel):
     clip_spec: str
     world: WorldAccuracy
     set_difference: SetDifferenceDemo
+    classification: list[ClassificationDemo]
 
 
 @task(name="world-zero-shot")
@@ -62,9 +79,44 @@ def set_difference_demo(settings: Settings) -> SetDifferenceDemo:
     )
 
 
+def classification_demo(settings: Settings) -> list[ClassificationDemo]:
+    """World classes named by colour and an invented shape noun ("red coin"): ambiguous to
+    CLIP until described. Oracle descriptions on all 24 classes, then the embedded LLM's own
+    descriptions on the 8 red and blue classes (a weak 135M model: fusion guards the result)."""
+    runs = [
+        ("24 world classes", "world", WorldConfig(), 5, 480),
+        ("8 world classes (red, blue)", "llm", WorldConfig(colours=["red", "blue"]), 3, 160),
+    ]
+    demos = []
+    for name, descriptions, world, k, count in runs:
+        folder = settings.cache_dir / "world-classes" / "-".join(world.colours)
+        output = settings.cache_dir / "reports" / f"classify-{descriptions}-{len(world.colours)}"
+        result = classify(
+            world_class_task(folder, count, world),
+            settings=settings,
+            config=ClassifyConfig(descriptions=descriptions, k=k),
+            output=str(output),
+        )
+        demos.append(
+            ClassificationDemo(
+                task=name,
+                descriptions=descriptions,
+                classes=len(result.class_names),
+                k=result.k,
+                pairs_occurring=result.pairs_occurring,
+                pairs_possible=result.pairs_possible,
+                llm_calls=result.llm_calls,
+                methods=result.methods,
+                report=result.report.get("report.html"),
+            )
+        )
+    return demos
+
+
 @flow(name="demo")
 def demo_flow(settings: Settings | None = None) -> DemoResult:
-    """The world CLIP's zero-shot accuracy, then a set-difference run on world sets."""
+    """The world CLIP's zero-shot accuracy, a set-difference run on world sets, and zero-shot
+    classification with differential descriptions on confusable world classes."""
     settings = settings or load_settings()
     if settings.clip == "world":
         settings = settings.model_copy(update={"clip": "local-dir:" + world_clip_task(settings)})
@@ -72,4 +124,5 @@ def demo_flow(settings: Settings | None = None) -> DemoResult:
         clip_spec=settings.clip,
         world=world_zero_shot_task(settings),
         set_difference=set_difference_demo(settings),
+        classification=classification_demo(settings),
     )

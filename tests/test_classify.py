@@ -133,10 +133,10 @@ def test_image_folder_and_csv_datasets_skip_unreadable_images(
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(Path(path).read_bytes())
         rows.append(f"{target.relative_to(tmp_path)},{small_task.class_names[label]}")
-    (root / "red_glimmer" / "broken.png").write_bytes(b"\x89PNG not really")
-    rows.append("folder/red_glimmer/broken.png,red glimmer")
+    (root / "red_coin" / "broken.png").write_bytes(b"\x89PNG not really")
+    rows.append("folder/red_coin/broken.png,red coin")
     (tmp_path / "labels.csv").write_text("\n".join(rows) + "\n")
-    config = ClassifyConfig(descriptions="world", k=3, generic=False, ensemble=False)
+    config = ClassifyConfig(descriptions="world", k=4, generic=False, ensemble=False)
     from_folder = classify(str(root), settings=world_settings, config=config)
     from_csv = classify(str(tmp_path / "labels.csv"), settings=world_settings, config=config)
     for result in (from_folder, from_csv):
