@@ -85,7 +85,7 @@ def classification_demo(settings: Settings) -> list[ClassificationDemo]:
     descriptions on the 8 red and blue classes (a weak 135M model: fusion guards the result)."""
     runs = [
         ("24 world classes", "world", WorldConfig(), 5, 480),
-        ("8 world classes (red, blue)", "llm", WorldConfig(colours=["red", "blue"]), 3, 160),
+        ("8 world classes (red, blue)", "llm", WorldConfig(colours=["red", "blue"]), 4, 160),
     ]
     demos = []
     for name, descriptions, world, k, count in runs:

@@ -121,3 +121,9 @@ def test_demo_runs_every_workflow_offline(world_clip_dir, tmp_path):
     diff = payload["set_difference"]
     assert diff["evaluation"]["acc_at_1"] == 1.0, diff["top"]
     assert diff["report"].endswith("report.html")
+    oracle, llm_run = payload["classification"]
+    accuracy = {m["method"]: m["accuracy"] for m in oracle["methods"]}
+    assert accuracy["one template"] < 0.6 and accuracy["FuDD (paper rule)"] > 0.95, accuracy
+    assert llm_run["descriptions"] == "llm" and llm_run["classes"] == 8
+    assert 0 < llm_run["pairs_occurring"] < llm_run["pairs_possible"] == 28
+    assert {m["method"] for m in llm_run["methods"]} >= {"generic descriptions", "FuDD + fusion"}
