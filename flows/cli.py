@@ -234,6 +234,25 @@ def demo(config: ConfigOption = None, clip: ClipOption = None, as_json: bool = F
         )
 
 
+@app.command()
+def ui(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+) -> None:
+    """Start the web app (Streamlit) on http://HOST:PORT."""
+    import subprocess
+    from importlib.resources import files
+
+    app_file = files("clipflows.ui") / "app.py"
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(app_file),
+        "--server.address", host, "--server.port", str(port), "--server.headless", "true",
+        "--server.maxUploadSize", "200", "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    console.print(f"clipflows web app on http://{host}:{port} (Ctrl+C stops it)")
+    raise typer.Exit(subprocess.call(command))
+
+
 def _ranking_table(scores: list) -> Table:
     """Ranked hypotheses; the ones the p-value filter rejected are dimmed."""
     table = Table("rank", "hypothesis", "more true of", "AUROC (95% CI)", "p-value")

@@ -57,6 +57,7 @@ class SetSummary(BaseModel):
     name: str
     images: int
     skipped: list[Skipped] = Field(default_factory=list)
+    paths: list[str] = Field(default_factory=list)  # the encoded images; rankings index into it
 
 
 class SetDifferenceResult(BaseModel):
@@ -201,8 +202,8 @@ def set_difference(
     ranking = rank_task(encoder, a, b, pool, ranker)
     evaluation = judge_task(llm, ranking, truth, names) if truth else None
     result = SetDifferenceResult(
-        set_a=SetSummary(name=names[0], images=len(a), skipped=a.skipped),
-        set_b=SetSummary(name=names[1], images=len(b), skipped=b.skipped),
+        set_a=SetSummary(name=names[0], images=len(a), skipped=a.skipped, paths=a.paths),
+        set_b=SetSummary(name=names[1], images=len(b), skipped=b.skipped, paths=b.paths),
         captions_a=captions_a,
         captions_b=captions_b,
         hypotheses=pool,

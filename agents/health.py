@@ -1,0 +1,48 @@
+"""Is the configured LLM usable right now? A cheap check for status pages, without a model call."""
+
+from __future__ import annotations
+
+import importlib.util
+
+from pydantic import BaseModel
+
+from clipflows.components.errors import ClipflowsError
+from clipflows.components.settings import LLMSettings
+
+
+class LLMStatus(BaseModel):
+    backend: str
+    ok: bool
+    detail: str
+
+
+def llm_status(settings: LLMSettings, timeout_s: float = 2.0) -> LLMStatus:
+    """Embedded: the GGUF file exists. Server: ``GET /models`` answers. vLLM: it is installed."""
+    if settings.backend == "embedded":
+        from .embedded import resolve_gguf
+
+        try:
+            path = resolve_gguf(settings.model)
+        except ClipflowsError as error:
+            return LLMStatus(backend=settings.backend, ok=False, detail=str(error))
+        return LLMStatus(backend=settings.backend, ok=path.is_file(), detail=str(path))
+    if settings.backend == "openai-compatible":
+        import httpx
+
+        url = settings.base_url.rstrip("/") + "/models"
+        headers = {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"}
+        try:
+            response = httpx.get(url, timeout=timeout_s, headers=headers)
+            response.raise_for_status()
+        except httpx.HTTPError as error:
+            return LLMStatus(
+                backend=settings.backend, ok=False, detail=f"{url}: {type(error).__name__}"
+            )
+        names = [m.get("id", "?") for m in response.json().get("data", [])]
+        return LLMStatus(backend=settings.backend, ok=True, detail=f"{url}: {', '.join(names)}")
+    installed = importlib.util.find_spec("vllm") is not None
+    return LLMStatus(
+        backend=settings.backend,
+        ok=installed,
+        detail="vllm is installed" if installed else "vllm is not installed in this environment",
+    )

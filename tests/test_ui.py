@@ -1,0 +1,101 @@
+"""The Streamlit pages, driven through streamlit's AppTest with world inputs."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+PAGES = Path(__file__).resolve().parents[1] / "ui" / "views"
+
+
+@pytest.fixture
+def ui_env(monkeypatch, tmp_path, world_spec):
+    """The app's settings come from the environment, as on a server."""
+    import streamlit as st
+
+    monkeypatch.setenv("CLIPFLOWS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("CLIPFLOWS_CLIP", world_spec)
+    st.cache_resource.clear()
+    yield tmp_path
+    st.cache_resource.clear()
+
+
+def page(name: str) -> AppTest:
+    return AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=600)
+
+
+def test_home_shows_the_models(ui_env):
+    app = page("home").run()
+    assert not app.exception
+    text = " ".join(str(t.value) for t in app.markdown) + str(app.table[0].value)
+    assert "Set difference" in text and "local-dir:" in text and "embedded" in text
+
+
+def test_set_difference_on_sample_world_sets(ui_env, prefect_harness):
+    app = page("set_difference").run()
+    app.radio[0].set_value("Sample world sets").run()
+    app.button[0].click().run()
+    assert not app.exception, app.exception
+    assert not app.error, [e.value for e in app.error]
+    table = app.dataframe[0].value
+    assert table.iloc[0]["hypothesis"] == "red" and table.iloc[0]["more true of"] == "A"
+    assert len(app.get("image")) == 16  # best and worst 4 of each set, shown for the top row
+    assert len(app.get("vega_lite_chart")) == 1  # the score histogram of A vs B
+    runs = page("runs").run()
+    assert "set-difference" in " ".join(e.label for e in runs.expander)
+
+
+class Upload(io.BytesIO):
+    """What st.file_uploader hands over: bytes with a name and a size."""
+
+    def __init__(self, name: str, data: bytes):
+        super().__init__(data)
+        self.name, self.size = name, len(data)
+
+
+def test_uploads_are_stored_under_safe_names_and_checked(tmp_path):
+    from clipflows.components.errors import ClipflowsError
+    from clipflows.ui.common import save_uploads
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("../../evil.png", b"png bytes")
+        archive.writestr("notes.txt", b"skipped")
+    uploads = [Upload("../x/cat photo.png", b"png"), Upload("set.zip", buffer.getvalue())]
+    folder = save_uploads(uploads, "../set a", ["png"], root=tmp_path)
+    assert folder.parent == tmp_path
+    assert sorted(p.name for p in folder.iterdir()) == ["0000-cat_photo.png", "0001-evil.png"]
+    assert not (tmp_path.parent / "evil.png").exists()
+    with pytest.raises(ClipflowsError, match="only png"):
+        save_uploads([Upload("run.sh", b"#!")], "b", ["png"], root=tmp_path)
+    with pytest.raises(ClipflowsError, match="not a readable zip"):
+        save_uploads([Upload("broken.zip", b"PK no")], "c", ["png"], root=tmp_path)
+    with pytest.raises(ClipflowsError, match="No png"):
+        save_uploads([], "d", ["png"], root=tmp_path)
+
+
+def test_a_missing_folder_is_a_message_on_the_page(ui_env, prefect_harness, tmp_path):
+    app = page("set_difference").run()
+    app.radio[0].set_value("Folders on the server").run()
+    app.text_input[0].input(str(tmp_path / "nowhere")).run()
+    app.text_input[1].input(str(tmp_path / "nowhere")).run()
+    app.button[0].click().run()
+    assert not app.exception
+    assert app.error and "nowhere" in app.error[0].value
+
+
+def test_classification_page_with_oracle_descriptions(ui_env, prefect_harness):
+    app = page("classification").run()
+    app.selectbox[0].set_value("world").run()
+    app.slider[0].set_value(4).run()
+    app.button[0].click().run()
+    assert not app.exception, app.exception
+    methods = app.dataframe[0].value.set_index("method")["accuracy"]
+    assert methods["FuDD (paper rule)"] > 0.95 and methods["one template"] < 0.6
+    assert any("confusions" in e.label for e in app.expander)

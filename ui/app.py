@@ -1,0 +1,27 @@
+"""The clipflows web app: one page per workflow, plus home and runs. Start: ``clipflows ui``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+PAGES = (
+    Path(__file__).parent / "views"
+)  # not "pages/": that name switches on Streamlit's automatic navigation
+
+
+def main() -> None:
+    st.set_page_config(page_title="clipflows", layout="wide")
+    navigation = st.navigation(
+        [
+            st.Page(PAGES / "home.py", title="Home", default=True),
+            st.Page(PAGES / "set_difference.py", title="Set difference", url_path="set_difference"),
+            st.Page(PAGES / "classification.py", title="Classification", url_path="classification"),
+            st.Page(PAGES / "runs.py", title="Runs", url_path="runs"),
+        ]
+    )
+    navigation.run()
+
+
+main()  # this file is the Streamlit script itself; import the views' modules, not this one

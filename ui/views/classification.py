@@ -1,0 +1,72 @@
+"""Classification (FuDD): zero-shot classes, differential descriptions, fusion."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from clipflows.components.differential_descriptions import read_fudd_file
+from clipflows.flows.classify import ClassifyConfig, classify
+from clipflows.ui.common import image_grid, run_dir, save_uploads, settings, shown_errors
+
+st.title("Classification with differential descriptions")
+st.caption(
+    "Zero-shot CLIP keeps each image's top-k classes; an LLM describes how each confusable pair "
+    "differs; CLIP rescores; both passes are fused."
+)
+source = st.radio(
+    "Dataset",
+    ["World task (24 confusable classes)", "Folder per class on the server", "CSV of path,label"],
+)
+dataset, classes = "world", None
+if source.startswith("Folder"):
+    dataset = st.text_input(
+        "Folder with one sub-folder per class", st.query_params.get("dataset", "")
+    )
+elif source.startswith("CSV"):
+    dataset = st.text_input("CSV file on the server", "")
+    names = st.text_input("Class names, comma-separated, in label order (optional)", "")
+    classes = [n.strip() for n in names.split(",") if n.strip()] or None
+descriptions = st.selectbox(
+    "Descriptions",
+    ["llm", "world"] + ["FuDD file (upload)"],
+    help="world: ground truth, world task only",
+)
+description_file = (
+    st.file_uploader("FuDD description JSON", ["json"]) if descriptions.startswith("FuDD") else None
+)
+k = st.slider("Ambiguity set size k", 2, 20, 5)
+context = st.text_input("What the images are (for the LLM)", "")
+
+if st.button("Run", type="primary"):
+    with shown_errors(), st.status("Classifying…", expanded=True) as status:
+        if description_file is not None:
+            folder = save_uploads([description_file], "descriptions", ["json"])
+            descriptions = str(next(folder.iterdir()))
+        config = ClassifyConfig(descriptions=descriptions, k=k, context=context or None)
+        st.write("First pass, describing the pairs that occur, second pass, fusion…")
+        st.session_state["classification"] = classify(
+            dataset, classes, settings=settings(), config=config, output=str(run_dir("classify"))
+        )
+        status.update(label="Classification done", state="complete")
+
+result = st.session_state.get("classification")
+if result is not None:
+    st.subheader("Accuracy per method (test split)")
+    st.dataframe(pd.DataFrame([m.model_dump() for m in result.methods]), hide_index=True)
+    st.write(
+        f"{result.pairs_occurring} of {result.pairs_possible} class pairs share an ambiguity set "
+        f"(k={result.k}); {result.llm_calls_pairs} LLM calls for them; fusion weight "
+        f"{result.fusion.weight:.2f}."
+    )
+    st.subheader("Most-confused pairs and their descriptions")
+    book = read_fudd_file(result.report["descriptions.json"], result.class_names)
+    for pair in result.confused[:5]:
+        i, j = book.index(pair.class_a), book.index(pair.class_b)
+        first, second = book.descriptions_of(i, j)
+        with st.expander(f"{pair.class_a} / {pair.class_b}: {pair.count} confusions"):
+            st.table({pair.class_a: first or ["(none)"], pair.class_b: second or ["(none)"]})
+    for label, examples in (("Fixed by fusion", result.fixed), ("Broken by fusion", result.broken)):
+        st.subheader(label)
+        image_grid([e.path for e in examples], [f"{e.truth} (was {e.before})" for e in examples])
+    st.download_button("result.json", result.model_dump_json(indent=2), "result.json")

@@ -1,0 +1,126 @@
+"""Set difference (VisDiff): two image sets in, ranked differences out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from clipflows.components.captioning import GENERAL_VOCABULARY, WORLD_VOCABULARY
+from clipflows.components.diff_report import ranked_rows
+from clipflows.components.world_sets import WORLD_SET_PAIRS, write_pair
+from clipflows.flows.set_difference import set_difference
+from clipflows.ui.common import (
+    IMAGE_TYPES,
+    image_grid,
+    run_dir,
+    save_uploads,
+    settings,
+    shown_errors,
+)
+from clipflows.ui.models import clip_encoder
+
+st.title("Set difference")
+st.caption("How do the images of set A differ from set B? Proposed by the LLM, ranked by CLIP.")
+
+source = st.radio(
+    "Images", ["Folders on the server", "Upload", "Sample world sets"], horizontal=True
+)
+params = st.query_params
+if source == "Folders on the server":
+    folder_a = st.text_input("Set A folder", params.get("set_a", ""))
+    folder_b = st.text_input("Set B folder", params.get("set_b", ""))
+elif source == "Upload":
+    uploads_a = st.file_uploader(
+        "Set A (images or a zip)", IMAGE_TYPES + ["zip"], accept_multiple_files=True
+    )
+    uploads_b = st.file_uploader(
+        "Set B (images or a zip)", IMAGE_TYPES + ["zip"], accept_multiple_files=True
+    )
+else:
+    pair_name = st.selectbox("World pair", [p.name for p in WORLD_SET_PAIRS])
+
+with st.expander("Options"):
+    llm_default = params.get("llm", "0" if source == "Sample world sets" else "1") == "1"
+    llm_proposals = st.checkbox("LLM proposals", value=llm_default)
+    world_default = params.get("vocabulary", "") == "world" or source == "Sample world sets"
+    vocabulary_name = st.selectbox(
+        "Caption vocabulary", ["general", "world"], index=int(world_default)
+    )
+    candidates = st.checkbox("Also rank every vocabulary phrase", value=True)
+    rounds = st.slider("Proposal rounds", 1, 5, 1)
+
+if st.button("Run", type="primary"):
+    with shown_errors(), st.status("Running set difference…", expanded=True) as status:
+        if source == "Folders on the server":
+            set_a, set_b, names = (
+                folder_a,
+                folder_b,
+                (Path(folder_a).name or "A", Path(folder_b).name or "B"),
+            )
+        elif source == "Upload":
+            set_a = str(save_uploads(uploads_a or [], "set-a", IMAGE_TYPES))
+            set_b = str(save_uploads(uploads_b or [], "set-b", IMAGE_TYPES))
+            names = ("A", "B")
+        else:
+            pair = next(p for p in WORLD_SET_PAIRS if p.name == pair_name)
+            set_a, set_b = (
+                str(p) for p in write_pair(pair, settings().cache_dir / "world-sets", count=30)
+            )
+            names = (pair.phrase_a, pair.phrase_b)
+        st.write(f"Encoding, captioning, proposing and ranking {names[0]} vs {names[1]}…")
+        from clipflows.agents.proposer import ProposerConfig
+
+        output = run_dir("set-difference")
+        st.session_state["set_difference"] = set_difference(
+            set_a,
+            set_b,
+            settings=settings(),
+            names=names,
+            vocabulary=WORLD_VOCABULARY if vocabulary_name == "world" else GENERAL_VOCABULARY,
+            vocabulary_candidates=candidates,
+            llm_proposals=llm_proposals,
+            proposer=ProposerConfig(rounds=rounds),
+            output=str(output),
+        )
+        status.update(label="Set difference done", state="complete")
+
+result = st.session_state.get("set_difference")
+if result is not None:
+    st.subheader(f"How {result.set_a.name} differs from {result.set_b.name}")
+    best = result.ranking[0]
+    st.markdown(
+        f"Top difference: **{best.text}** (more true of {best.direction}, AUROC {best.auroc:.2f}, "
+        f"p = {best.p_value:.2g})"
+    )
+    st.dataframe(pd.DataFrame(ranked_rows(result.ranking)), hide_index=True)
+    if result.set_a.skipped or result.set_b.skipped:
+        st.warning(
+            f"{len(result.set_a.skipped) + len(result.set_b.skipped)} unreadable images skipped."
+        )
+    choice = st.selectbox(
+        "Hypothesis", range(len(result.ranking)), format_func=lambda i: result.ranking[i].text
+    )
+    score = result.ranking[choice]
+    for label, summary, top, bottom in (
+        ("A", result.set_a, score.top_a, score.bottom_a),
+        ("B", result.set_b, score.top_b, score.bottom_b),
+    ):
+        st.markdown(f"**Set {label} ({summary.name})**: best match, then worst match")
+        image_grid([summary.paths[i] for i in top])
+        image_grid([summary.paths[i] for i in bottom])
+    encoder = clip_encoder(settings())
+    text = encoder.encode_texts([score.text])[0]
+    scores = {
+        s.name: encoder.encode_images(s.paths).vectors @ text for s in (result.set_a, result.set_b)
+    }
+    edges = np.histogram_bin_edges(np.concatenate(list(scores.values())), bins=20)
+    st.bar_chart(
+        pd.DataFrame(
+            {name: np.histogram(values, edges)[0] for name, values in scores.items()},
+            index=np.round((edges[:-1] + edges[1:]) / 2, 3),
+        )
+    )
+    st.download_button("result.json", result.model_dump_json(indent=2), "result.json")
