@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import openai
@@ -41,7 +42,7 @@ class OpenAICompatibleChat(ChatOpenAI):
     ) -> ChatResult:
         try:
             return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
-        except (openai.APIConnectionError, openai.LengthFinishReasonError) as exc:
+        except (openai.APIError, openai.LengthFinishReasonError, json.JSONDecodeError) as exc:
             return self._recover(exc)
 
     async def _agenerate(
@@ -53,16 +54,34 @@ class OpenAICompatibleChat(ChatOpenAI):
     ) -> ChatResult:
         try:
             return await super()._agenerate(messages, stop=stop, run_manager=run_manager, **kwargs)
-        except (openai.APIConnectionError, openai.LengthFinishReasonError) as exc:
+        except (openai.APIError, openai.LengthFinishReasonError, json.JSONDecodeError) as exc:
             return self._recover(exc)
 
-    def _recover(self, exc: openai.OpenAIError) -> ChatResult:
-        """One clear error for an unreachable server; a truncated answer kept as an answer."""
-        if isinstance(exc, openai.APIConnectionError):  # includes timeouts
+    def _recover(self, exc: Exception) -> ChatResult:
+        """One clear error naming the endpoint for a server that is down, slow or failing (after
+        the SDK's bounded retries with backoff); a truncated answer kept as an answer."""
+        tries = f"{self.max_retries + 1} tries"
+        if isinstance(exc, openai.APITimeoutError):
             raise LLMUnavailableError(
-                f"No OpenAI-compatible LLM server answered at {self.openai_api_base} ({exc}). "
-                "Start one there (e.g. `vllm serve MODEL`), point CLIPFLOWS_LLM__BASE_URL at "
-                "a running one, or use CLIPFLOWS_LLM__BACKEND=embedded."
+                f"The LLM server at {self.openai_api_base} did not answer within "
+                f"{self.request_timeout} s ({tries}). Raise CLIPFLOWS_LLM__TIMEOUT_S or check "
+                "the server's load."
+            ) from exc
+        if isinstance(exc, openai.APIConnectionError):
+            raise LLMUnavailableError(
+                f"No OpenAI-compatible LLM server answered at {self.openai_api_base} ({exc}; "
+                f"{tries}). Start one there (e.g. `vllm serve MODEL`), point "
+                "CLIPFLOWS_LLM__BASE_URL at a running one, or use CLIPFLOWS_LLM__BACKEND=embedded."
+            ) from exc
+        if isinstance(exc, openai.APIStatusError):
+            raise LLMUnavailableError(
+                f"The LLM server at {self.openai_api_base} answered HTTP {exc.status_code} "
+                f"({tries}): {str(exc.message)[:300]}"
+            ) from exc
+        if isinstance(exc, openai.APIError | json.JSONDecodeError):  # not an OpenAI response
+            raise LLMUnavailableError(
+                f"The LLM server at {self.openai_api_base} sent an answer that is not an "
+                f"OpenAI chat completion: {str(exc)[:300]}"
             ) from exc
         # With response_format the SDK refuses an answer cut off by max_tokens; hand the text
         # back so validation reports it (and retries) like any other invalid answer.
@@ -83,7 +102,9 @@ def build(settings: LLMSettings) -> tuple[OpenAICompatibleChat, str]:
         model=settings.model,
         api_key=settings.api_key,
         timeout=settings.timeout_s,
-        max_retries=0,  # retries of invalid answers happen in LLM.ask_structured; fail fast here
+        # Transport retries (timeouts, refused connections, 429, 5xx) with the SDK's exponential
+        # backoff; re-asking after an invalid answer happens in LLM.ask_structured.
+        max_retries=settings.request_retries,
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
         seed=settings.seed,

@@ -48,7 +48,16 @@ class LLMSettings(BaseModel):
     temperature: float = 0.0
     max_tokens: int = 512
     timeout_s: float = 120.0
-    max_retries: int = Field(default=2, ge=0, le=10)
+    max_retries: int = Field(
+        default=2, ge=0, le=10, description="Re-asks after an answer that fails validation."
+    )
+    request_retries: int = Field(
+        default=2,
+        ge=0,
+        le=10,
+        description="openai-compatible: HTTP retries, with exponential backoff, after a "
+        "timeout, a refused connection, HTTP 429 or 5xx; then one clear error.",
+    )
     context_length: int = 2048
     threads: int | None = None
     seed: int = 0
