@@ -58,6 +58,7 @@ class SetSummary(BaseModel):
     images: int
     skipped: list[Skipped] = Field(default_factory=list)
     paths: list[str] = Field(default_factory=list)  # the encoded images; rankings index into it
+    encoded: int = 0  # images the model encoded in this run (the rest came from the cache)
 
 
 class SetDifferenceResult(BaseModel):
@@ -202,8 +203,8 @@ def set_difference(
     ranking = rank_task(encoder, a, b, pool, ranker)
     evaluation = judge_task(llm, ranking, truth, names) if truth else None
     result = SetDifferenceResult(
-        set_a=SetSummary(name=names[0], images=len(a), skipped=a.skipped, paths=a.paths),
-        set_b=SetSummary(name=names[1], images=len(b), skipped=b.skipped, paths=b.paths),
+        set_a=SetSummary(name=names[0], images=len(a), skipped=a.skipped, paths=a.paths, encoded=a.encoded),
+        set_b=SetSummary(name=names[1], images=len(b), skipped=b.skipped, paths=b.paths, encoded=b.encoded),
         captions_a=captions_a,
         captions_b=captions_b,
         hypotheses=pool,
