@@ -85,8 +85,17 @@ def read_bytes(path: str | Path) -> bytes:
 
 
 def list_images(folder: str | Path) -> list[Path]:
-    """Image files directly or recursively inside a folder, sorted for reproducibility."""
+    """Image files directly or recursively inside a folder, sorted for reproducibility.
+
+    Symbolic links that lead outside the folder are left out: a folder given to a workflow (or
+    uploaded to the app) must not become a way to read files elsewhere.
+    """
     root = Path(folder)
     if not root.is_dir():
         raise FileNotFoundError(f"Image folder {root} does not exist or is not a folder.")
-    return sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    inside = root.resolve()
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file() and p.resolve().is_relative_to(inside)
+    )

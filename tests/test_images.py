@@ -66,3 +66,14 @@ def test_list_images_is_sorted_and_filters_by_suffix(tmp_path):
     assert [p.name for p in list_images(tmp_path)] == ["a.JPG", "b.png", "c.webp"]
     with pytest.raises(FileNotFoundError):
         list_images(tmp_path / "missing")
+
+
+def test_symlinks_leaving_the_folder_are_not_listed(tmp_path):
+    outside = tmp_path / "secret.png"
+    Image.new("RGB", (4, 4)).save(outside)
+    folder = tmp_path / "set"
+    folder.mkdir()
+    Image.new("RGB", (4, 4)).save(folder / "a.png")
+    (folder / "escape.png").symlink_to(outside)
+    (folder / "alias.png").symlink_to(folder / "a.png")
+    assert [p.name for p in list_images(folder)] == ["a.png", "alias.png"]
