@@ -269,7 +269,7 @@ def _ranking_table(scores: list) -> Table:
 
 
 # Importing a workflow's command module registers its commands on `app` (imports stay lazy inside).
-from . import cli_classify, cli_music, cli_separate  # noqa: E402, F401
+from . import cli_assistant, cli_classify, cli_music, cli_separate  # noqa: E402, F401
 
 
 def main() -> None:

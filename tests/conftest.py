@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,3 +49,54 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=180):
         yield
+
+
+class _ChatHandler(BaseHTTPRequestHandler):
+    """POST /v1/chat/completions answered by a real Llama, enforcing schemas as llama.cpp does."""
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.requests.append(body)
+        from clipflows.agents.schemas import json_schema_of
+
+        schema = json_schema_of(body.get("response_format"))
+        answer = self.server.llama.create_chat_completion(
+            messages=body["messages"],
+            temperature=body.get("temperature", 0.0),
+            max_tokens=body.get("max_tokens"),
+            seed=body.get("seed"),
+            response_format=None if schema is None else {"type": "json_object", "schema": schema},
+        )
+        data = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def tiny_server() -> Iterator[HTTPServer]:
+    """A minimal OpenAI-compatible server in a thread, serving the real SmolLM2 model."""
+    from llama_cpp import Llama
+
+    from clipflows.agents.embedded import default_gguf_path, default_threads
+
+    server = HTTPServer(("127.0.0.1", 0), _ChatHandler)
+    threads = default_threads()
+    server.llama = Llama(
+        str(default_gguf_path()),
+        n_ctx=2048,
+        n_threads=threads,
+        n_threads_batch=threads,
+        verbose=False,
+    )
+    server.requests = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()

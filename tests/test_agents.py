@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
-import json
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import HTTPServer
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -187,53 +185,6 @@ def test_vllm_backend_without_vllm_says_how_to_install(tmp_path: Path) -> None:
     llm = make_llm(tmp_path, backend="vllm", model="some/model")  # building it imports nothing
     with pytest.raises(LLMUnavailableError, match=r"pip install 'clipflows\[vllm\]'"):
         llm.ask_text(PROMPT)
-
-
-class _ChatHandler(BaseHTTPRequestHandler):
-    """POST /v1/chat/completions answered by a real Llama, enforcing schemas as llama.cpp does."""
-
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.server.requests.append(body)
-        schema = json_schema_of(body.get("response_format"))
-        answer = self.server.llama.create_chat_completion(
-            messages=body["messages"],
-            temperature=body.get("temperature", 0.0),
-            max_tokens=body.get("max_tokens"),
-            seed=body.get("seed"),
-            response_format=None if schema is None else {"type": "json_object", "schema": schema},
-        )
-        data = json.dumps(answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def tiny_server() -> Iterator[HTTPServer]:
-    """A minimal OpenAI-compatible server in a thread, serving the real SmolLM2 model."""
-    from llama_cpp import Llama
-
-    server = HTTPServer(("127.0.0.1", 0), _ChatHandler)
-    threads = default_threads()
-    server.llama = Llama(
-        str(default_gguf_path()),
-        n_ctx=2048,
-        n_threads=threads,
-        n_threads_batch=threads,
-        verbose=False,
-    )
-    server.requests = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.mark.parametrize("mode", ["json_schema", "json_object"])

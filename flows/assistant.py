@@ -1,0 +1,186 @@
+"""The assistant: plan a request with the LLM, check the plan, run the workflows it names.
+
+The LLM only chooses tools and arguments (an enforced schema, agents/planner.py); everything
+else is deterministic: paths must lie inside folders the user allowed, plans are limited in
+steps, expensive tools wait for confirmation, and the answer is written from the flows' results.
+Each tool runs as a Prefect subflow, so the assistant's runs show up like any other.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Literal
+
+from prefect import flow
+from pydantic import BaseModel, Field
+
+from clipflows.agents.llm import create_llm
+from clipflows.agents.planner import Plan, plan
+from clipflows.components.settings import Settings, load_settings
+
+Status = Literal["done", "refused", "needs confirmation", "declined", "failed"]
+EXPENSIVE = {"train_clip"}
+PATH_ARGUMENTS = {"set_a", "set_b", "dataset", "data", "output"}
+
+
+class Guardrails(BaseModel):
+    """What the assistant may touch and do."""
+
+    allowed_dirs: list[Path] = Field(default_factory=list)
+    max_steps: int = Field(default=3, ge=1, le=10)
+    confirmed: bool = False  # the user agreed to expensive steps (training)
+
+
+class StepOutcome(BaseModel):
+    tool: str
+    arguments: dict[str, str]
+    status: Status
+    summary: str
+    report: str | None = None
+
+
+class AssistantAnswer(BaseModel):
+    request: str
+    plan: Plan
+    outcomes: list[StepOutcome]
+    answer: str
+
+
+def refusal(arguments: dict[str, str], guard: Guardrails) -> str | None:
+    """Why a step may not run (a path outside the allowed folders), or None."""
+    allowed = [d.resolve() for d in guard.allowed_dirs]
+    for name, value in arguments.items():
+        if name in PATH_ARGUMENTS:
+            path = Path(value).expanduser().resolve()
+            if not any(path.is_relative_to(root) for root in allowed):
+                where = ", ".join(str(d) for d in allowed) or "none (pass --allow DIR)"
+                return f"{name}={value!r} is outside the allowed folders ({where})."
+    return None
+
+
+def _run_step(
+    tool: str, arguments: dict[str, str], settings: Settings, output: Path
+) -> StepOutcome:
+    """Run one checked step as a subflow and summarise its result in a sentence."""
+    if tool == "set_difference":
+        from .set_difference import set_difference
+
+        result = set_difference(
+            arguments["set_a"], arguments["set_b"], settings=settings, output=str(output)
+        )
+        best = result.ranking[0]
+        summary = f"Top difference: '{best.text}' (more true of {best.direction}, AUROC {best.auroc:.2f})."
+        return StepOutcome(
+            tool=tool,
+            arguments=arguments,
+            status="done",
+            summary=summary,
+            report=result.report.get("report.html"),
+        )
+    if tool == "classify":
+        from .classify import ClassifyConfig, classify
+
+        config = ClassifyConfig(context=arguments.get("context") or None)
+        result = classify(
+            arguments["dataset"], settings=settings, config=config, output=str(output)
+        )
+        summary = (
+            f"{result.images} images, {len(result.class_names)} classes: one template "
+            f"{result.accuracy('one template'):.1%}, FuDD + fusion {result.accuracy('FuDD + fusion'):.1%}."
+        )
+        return StepOutcome(
+            tool=tool,
+            arguments=arguments,
+            status="done",
+            summary=summary,
+            report=result.report.get("report.html"),
+        )
+    if tool == "train_clip":
+        from clipflows.components.clip_training import ClipTrainConfig
+        from clipflows.components.world_clip import TINY_ARCHITECTURE
+
+        from .train_clip import train_clip_flow
+
+        trained = train_clip_flow(
+            arguments["data"], arguments["output"], ClipTrainConfig(architecture=TINY_ARCHITECTURE)
+        )
+        summary = f"Trained {trained.steps} steps, final loss {trained.final_loss:.3f}."
+        return StepOutcome(
+            tool=tool,
+            arguments=arguments,
+            status="done",
+            summary=summary,
+            report=arguments["output"],
+        )
+    raise ValueError(f"No runner for tool {tool!r}.")
+
+
+@flow(name="assistant")
+def ask(
+    request: str,
+    settings: Settings | None = None,
+    guard: Guardrails | None = None,
+    given_plan: Plan | None = None,
+) -> AssistantAnswer:
+    """Plan ``request`` (or take ``given_plan``), check each step, run the allowed ones."""
+    settings = settings or load_settings()
+    guard = guard or Guardrails()
+    chosen = given_plan or plan(create_llm(settings), request)
+    outcomes: list[StepOutcome] = []
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for index, step in enumerate(chosen.steps):
+        arguments = {k: str(v) for k, v in step.model_dump().items() if k != "tool"}
+        if index >= guard.max_steps:
+            outcomes.append(
+                StepOutcome(
+                    tool=step.tool,
+                    arguments=arguments,
+                    status="refused",
+                    summary=f"Step limit ({guard.max_steps}) reached.",
+                )
+            )
+            continue
+        if step.tool == "none":
+            outcomes.append(
+                StepOutcome(
+                    tool="none",
+                    arguments=arguments,
+                    status="declined",
+                    summary=f"Outside what the tools can do: {arguments['reason']}",
+                )
+            )
+            continue
+        reason = refusal(arguments, guard)
+        if reason:
+            outcomes.append(
+                StepOutcome(tool=step.tool, arguments=arguments, status="refused", summary=reason)
+            )
+            continue
+        if step.tool in EXPENSIVE and not guard.confirmed:
+            outcomes.append(
+                StepOutcome(
+                    tool=step.tool,
+                    arguments=arguments,
+                    status="needs confirmation",
+                    summary="Training takes minutes to hours: confirm (--yes) to run it.",
+                )
+            )
+            continue
+        output = settings.cache_dir / "assistant-runs" / f"{stamp}-{index}-{step.tool}"
+        try:
+            outcomes.append(_run_step(step.tool, arguments, settings, output))
+        except Exception as error:  # noqa: BLE001 - one failed step is reported; the others run
+            outcomes.append(
+                StepOutcome(
+                    tool=step.tool,
+                    arguments=arguments,
+                    status="failed",
+                    summary=f"{type(error).__name__}: {error}",
+                )
+            )
+    answer = "\n".join(
+        f"{o.tool}: {o.status}. {o.summary}" + (f" Report: {o.report}" if o.report else "")
+        for o in outcomes
+    )
+    return AssistantAnswer(request=request, plan=chosen, outcomes=outcomes, answer=answer)

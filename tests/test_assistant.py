@@ -1,0 +1,89 @@
+"""The assistant: enforced plans, checked paths, step limit, confirmation, real execution."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from clipflows.agents.planner import Plan, SetDifferenceCall
+from clipflows.components.settings import LLMSettings
+from clipflows.components.world_sets import WORLD_SET_PAIRS, write_pair
+from clipflows.flows.assistant import Guardrails, ask
+
+
+@pytest.fixture
+def world_settings(settings, world_spec):
+    return settings.model_copy(update={"clip": world_spec})
+
+
+@pytest.fixture
+def world_sets(tmp_path):
+    return write_pair(WORLD_SET_PAIRS[0], tmp_path / "allowed", count=20)
+
+
+def step(set_a, set_b) -> SetDifferenceCall:
+    return SetDifferenceCall(tool="set_difference", set_a=str(set_a), set_b=str(set_b))
+
+
+def test_invalid_plans_are_rejected_by_the_schema():
+    with pytest.raises(ValidationError):
+        Plan.model_validate({"steps": [{"tool": "rm_rf", "path": "/"}]})
+    with pytest.raises(ValidationError):
+        Plan.model_validate({"steps": [{"tool": "set_difference", "set_a": "a"}]})
+    with pytest.raises(ValidationError):
+        Plan.model_validate({"steps": [{"tool": "none", "reason": "x"}] * 4})
+    with pytest.raises(ValidationError):
+        Plan.model_validate({"steps": [{"tool": "classify", "dataset": "x" * 500}]})
+
+
+def test_a_correct_plan_runs_and_reports(world_settings, world_sets, tmp_path, prefect_harness):
+    guard = Guardrails(allowed_dirs=[tmp_path / "allowed"])
+    result = ask("", world_settings, guard, Plan(steps=[step(*world_sets)]))
+    (outcome,) = result.outcomes
+    assert outcome.status == "done", outcome.summary
+    assert outcome.summary.startswith("Top difference:") and outcome.report.endswith(".html")
+    assert "set_difference: done" in result.answer
+
+
+def test_folders_outside_the_allowed_ones_are_refused(world_settings, world_sets, tmp_path):
+    guard = Guardrails(allowed_dirs=[tmp_path / "elsewhere"])
+    escape = tmp_path / "elsewhere" / ".." / "allowed"
+    result = ask.fn("", world_settings, guard, Plan(steps=[step(world_sets[0], escape)]))
+    (outcome,) = result.outcomes
+    assert outcome.status == "refused" and "outside the allowed folders" in outcome.summary
+    assert not (world_settings.cache_dir / "assistant-runs").exists()
+
+
+def test_step_limit_confirmation_and_declines(world_settings, tmp_path):
+    steps = [
+        {"tool": "none", "reason": "cannot book flights"},
+        {"tool": "train_clip", "data": str(tmp_path), "output": str(tmp_path / "m")},
+        {"tool": "none", "reason": "third"},
+    ]
+    guard = Guardrails(allowed_dirs=[tmp_path], max_steps=2)
+    result = ask.fn("", world_settings, guard, Plan.model_validate({"steps": steps}))
+    assert [o.status for o in result.outcomes] == ["declined", "needs confirmation", "refused"]
+    assert "Step limit (2)" in result.outcomes[2].summary
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["embedded", "openai-compatible"])
+def test_the_llm_plans_a_schema_valid_request(
+    backend, world_settings, world_sets, tmp_path, prefect_harness, request
+):
+    """The 135M model's choice is not asserted; the plumbing is: a valid plan, checked steps."""
+    settings = world_settings
+    if backend == "openai-compatible":
+        server = request.getfixturevalue("tiny_server")
+        url = f"http://127.0.0.1:{server.server_port}/v1"
+        llm = LLMSettings(backend=backend, base_url=url, model="smollm2")
+        settings = world_settings.model_copy(update={"llm": llm})
+    set_a, set_b = world_sets
+    question = f"How do the images in {set_a} differ from the images in {set_b}?"
+    result = ask(question, settings, Guardrails(allowed_dirs=[tmp_path / "allowed"]))
+    assert 1 <= len(result.plan.steps) <= 3
+    for outcome in result.outcomes:
+        assert outcome.status in {"done", "refused", "declined", "needs confirmation", "failed"}
+        if outcome.tool == "set_difference" and outcome.status == "refused":
+            assert "outside the allowed folders" in outcome.summary
+    print([(o.tool, o.arguments, o.status) for o in result.outcomes])
