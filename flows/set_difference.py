@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from clipflows.agents.judge import judge
 from clipflows.agents.llm import LLM, create_llm
 from clipflows.agents.proposer import ProposerConfig, propose
+from clipflows.agents.refiner import RefinerConfig, refine
 from clipflows.components.cache import JsonCache
 from clipflows.components.captioning import (
     GENERAL_VOCABULARY,
@@ -61,6 +62,12 @@ class SetSummary(BaseModel):
     encoded: int = 0  # images the model encoded in this run (the rest came from the cache)
 
 
+class RefineRound(BaseModel):
+    round: int
+    proposed: int  # new hypotheses this round
+    best_auroc: float  # after ranking them with the rest
+
+
 class SetDifferenceResult(BaseModel):
     set_a: SetSummary
     set_b: SetSummary
@@ -69,6 +76,8 @@ class SetDifferenceResult(BaseModel):
     hypotheses: list[Hypothesis]
     ranking: list[HypothesisScore]
     evaluation: Evaluation | None = None
+    refinement: list[RefineRound] = Field(default_factory=list)
+    llm_calls: int = 0
     report: dict[str, str] = Field(default_factory=dict)
 
 
@@ -125,6 +134,31 @@ def rank_task(
     return kept + [s for s in ranked if not s.significant]
 
 
+@task(name="refine", retries=1, cache_policy=NO_CACHE)
+def refine_task(
+    llm: LLM,
+    captioner,
+    cache: JsonCache,
+    a: ImageEmbeddings,
+    b: ImageEmbeddings,
+    ranking: list[HypothesisScore],
+    config: RefinerConfig,
+) -> list[Hypothesis]:
+    """One refinement round: the LLM sees scores and what the best hypotheses miss."""
+    missed = {}
+    for direction, embedded in (("A", a), ("B", b)):
+        best = next((s for s in ranking if s.direction == direction), None)
+        if best is not None and config.missed_captions:
+            worst = best.bottom_a if direction == "A" else best.bottom_b
+            paths = [Path(embedded.paths[i]) for i in worst[: config.missed_captions]]
+            missed[direction] = caption_images(captioner, paths, cache)
+    return refine(llm, ranking, missed, config)
+
+
+def _best_auroc(ranking: list[HypothesisScore]) -> float:
+    return max((s.auroc for s in ranking), default=0.5)
+
+
 @task(name="judge", retries=1, cache_policy=NO_CACHE)
 def judge_task(
     llm: LLM, ranking: list[HypothesisScore], truth: str, names: tuple[str, str]
@@ -165,6 +199,7 @@ def set_difference(
     extra_hypotheses: list[Hypothesis] | None = None,
     vocabulary_candidates: bool = False,
     llm_proposals: bool = True,
+    refiner: RefinerConfig | None = None,
     truth: str | None = None,
     output: str | None = None,
 ) -> SetDifferenceResult:
@@ -172,7 +207,8 @@ def set_difference(
 
     ``extra_hypotheses`` join the LLM's proposals; ``vocabulary_candidates`` adds every phrase
     of the captioning vocabulary in both directions (useful when the LLM is weak);
-    ``llm_proposals=False`` ranks only those candidates."""
+    ``llm_proposals=False`` ranks only those candidates; ``refiner`` adds rounds in which the
+    LLM sees the ranking and proposes better hypotheses, until the best AUROC stops improving."""
     settings = settings or load_settings()
     proposer = proposer or ProposerConfig()
     ranker = ranker or RankerConfig()
@@ -184,6 +220,7 @@ def set_difference(
     captions_a: list[str] = []
     captions_b: list[str] = []
     hypotheses: list[Hypothesis] = []
+    chosen = cache = None
     if llm_proposals:
         chosen = _captioner(captioner, encoder, llm, vocabulary, str(encoder.device))
         cache = JsonCache(settings.cache_dir / "captions")
@@ -201,15 +238,33 @@ def set_difference(
     if not pool:
         raise EmptyInputError("No hypotheses to rank: enable llm_proposals or give candidates.")
     ranking = rank_task(encoder, a, b, pool, ranker)
+    rounds: list[RefineRound] = []
+    for index in range(refiner.rounds if refiner and llm_proposals else 0):
+        new = [h for h in refine_task(llm, chosen, cache, a, b, ranking, refiner) if h not in pool]
+        before = _best_auroc(ranking)
+        if new:
+            pool += new
+            ranking = rank_task(encoder, a, b, pool, ranker)
+        rounds.append(
+            RefineRound(round=index + 1, proposed=len(new), best_auroc=_best_auroc(ranking))
+        )
+        if not new or _best_auroc(ranking) < before + refiner.min_gain:
+            break  # the best AUROC stopped improving
     evaluation = judge_task(llm, ranking, truth, names) if truth else None
     result = SetDifferenceResult(
-        set_a=SetSummary(name=names[0], images=len(a), skipped=a.skipped, paths=a.paths, encoded=a.encoded),
-        set_b=SetSummary(name=names[1], images=len(b), skipped=b.skipped, paths=b.paths, encoded=b.encoded),
+        set_a=SetSummary(
+            name=names[0], images=len(a), skipped=a.skipped, paths=a.paths, encoded=a.encoded
+        ),
+        set_b=SetSummary(
+            name=names[1], images=len(b), skipped=b.skipped, paths=b.paths, encoded=b.encoded
+        ),
         captions_a=captions_a,
         captions_b=captions_b,
         hypotheses=pool,
         ranking=ranking,
         evaluation=evaluation,
+        refinement=rounds,
+        llm_calls=llm.calls,
     )
     title = f"How {names[0]} differs from {names[1]}"
     create_table_artifact(

@@ -104,3 +104,26 @@ def test_a_set_of_ten_thousand_paths_runs_to_the_end(world_settings, tmp_path, p
     assert result.set_a.images == 10_000 and result.set_b.images == 50
     assert len(result.captions_a) == SMALL.rounds * SMALL.sample_size
     assert result.ranking[0].text == "blue shapes" and result.ranking[0].auroc > 0.95
+
+
+def test_refinement_rounds_add_ranked_hypotheses_until_no_gain(
+    world_settings, tmp_path, prefect_harness
+):
+    from clipflows.agents.refiner import RefinerConfig
+
+    set_a, set_b = write_pair(PAIRS["red-vs-blue"], tmp_path, count=20)
+    result = set_difference(
+        str(set_a),
+        str(set_b),
+        settings=world_settings,
+        vocabulary=WORLD_VOCABULARY,
+        proposer=SMALL,
+        refiner=RefinerConfig(rounds=2),
+    )
+    assert 1 <= len(result.refinement) <= 2
+    assert result.llm_calls >= 2 + 2 * len(result.refinement)  # two directions per round
+    assert {(s.text, s.direction) for s in result.ranking} == {
+        (h.text, h.direction) for h in result.hypotheses
+    }
+    gains = [r.best_auroc for r in result.refinement]
+    assert gains == sorted(gains)  # the best AUROC never falls: earlier hypotheses stay ranked
