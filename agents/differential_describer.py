@@ -32,6 +32,12 @@ PAIR_PROMPT = (
     "'first' describes a photo of {first} and 'second' a photo of {second}, each naming the "
     "class, e.g. 'a photo of a {first} with ...'."
 )
+FOLLOW_UP_PROMPT = (
+    "Dataset: {context}.\nClass 1: {first}\nClass 2: {second}\n"
+    "These descriptions did NOT help a classifier tell them apart:\n{tried}\n"
+    "Give up to {n} NEW attributes, different from the ones above, on which a photo of {first} "
+    "and a photo of {second} look different; 'first' describes {first}, 'second' {second}."
+)
 CLASS_PROMPT = (
     "Dataset: {context}.\nClass: {name}\nGive up to {n} short visual descriptions of a photo of "
     "{name}, each naming the class, e.g. 'a photo of a {name}, which has ...'."
@@ -70,6 +76,25 @@ def describe_pair(llm: LLM, context: str, first: str, second: str) -> list[Diffe
     return [
         DifferentialEntry(attr_type=d.attribute, description_a=d.first, description_b=d.second)
         for d in answer.differences
+    ]
+
+
+def follow_up_pair(
+    llm: LLM, context: str, first: str, second: str, tried: list[DifferentialEntry]
+) -> list[DifferentialEntry]:
+    """New entries for a pair still confused after the second pass; the LLM sees what failed."""
+    listed = "\n".join(
+        f"- {e.attr_type}: '{e.description_a}' vs '{e.description_b}'" for e in tried
+    )
+    prompt = FOLLOW_UP_PROMPT.format(
+        context=context, first=first, second=second, tried=listed or "- (none)", n=MAX_ATTRIBUTES
+    )
+    answer = llm.ask_structured([("system", SYSTEM), ("human", prompt)], PairDifferences)
+    old = {e.attr_type.lower() for e in tried}
+    return [
+        DifferentialEntry(attr_type=d.attribute, description_a=d.first, description_b=d.second)
+        for d in answer.differences
+        if d.attribute.lower() not in old
     ]
 
 

@@ -15,7 +15,11 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field
 
-from clipflows.agents.differential_describer import describe_classes, describe_pairs
+from clipflows.agents.differential_describer import (
+    describe_classes,
+    describe_pairs,
+    follow_up_pair,
+)
 from clipflows.agents.llm import LLM, create_llm
 from clipflows.components.class_datasets import LabelledImages, load_image_folder, load_labels_csv
 from clipflows.components.classify_report import (
@@ -70,6 +74,7 @@ class ClassifyConfig(BaseModel):
     context: str | None = None
     validation_fraction: float = Field(default=0.3, ge=0, lt=1)
     workers: int = Field(default=8, ge=1)
+    follow_up: int = Field(default=0, ge=0, le=50)  # most-confused pairs to ask about again
     seed: int = 0
 
 
@@ -94,6 +99,7 @@ class ClassifyResult(BaseModel):
     llm_calls_pairs: int  # real LLM calls for differential descriptions (cache hits are free)
     llm_calls: int  # all real LLM calls, generic descriptions included
     description_failures: dict[str, str] = Field(default_factory=dict)
+    followed_up: list[str] = Field(default_factory=list)  # pairs given new attributes
     truncated_descriptions: int
     fusion: FusionRule
     methods: list[MethodAccuracy]
@@ -137,6 +143,23 @@ def describe_task(
     """LLM descriptions for the pairs the book lacks; returns the pairs that failed."""
     progress = log_progress("describe pairs")
     return describe_pairs(llm, context, book, pairs, workers, progress).failed
+
+
+@task(name="follow-up", retries=1, cache_policy=NO_CACHE)
+def follow_up_task(
+    llm: LLM, context: str, book: DescriptionBook, pairs: list[ConfusedPair]
+) -> list[str]:
+    """Ask again, for new attributes, about pairs still confused; returns the pairs extended."""
+    extended = []
+    for pair in pairs:
+        i, j = book.index(pair.class_a), book.index(pair.class_b)
+        tried = book.pairs.get((min(i, j), max(i, j)), [])
+        oriented = [e if i < j else e.swapped() for e in tried]
+        new = follow_up_pair(llm, context, pair.class_a, pair.class_b, oriented)
+        if new:
+            book.add(pair.class_a, pair.class_b, oriented + new)
+            extended.append(f"{pair.class_a} | {pair.class_b}")
+    return extended
 
 
 def fit_book(book: DescriptionBook, tokenizer) -> int:
@@ -240,6 +263,8 @@ def _methods(
     rows = [("class name", *baselines["class name"])]
     rows.append(("one template", predicted["first"], "first pass"))
     rows += [(name, *value) for name, value in baselines.items() if name != "class name"]
+    if "before follow-up" in predicted:
+        rows.append(("FuDD before follow-up", predicted["before follow-up"], "second pass only"))
     rows += [
         ("FuDD (paper rule)", predicted["fudd"], "second pass only"),
         (
@@ -301,13 +326,27 @@ def classify(
     )
     first_in_set = np.take_along_axis(first_scores, sets, axis=1)
     validation, test = _split(len(labels), config.validation_fraction, config.seed)
-    fusion = fuse_task(first_in_set, second, positions_in_sets(sets, labels), validation)
     rows = np.arange(len(sets))
+    before_follow_up = sets[rows, second.argmax(axis=1)]
+    followed: list[str] = []
+    if config.follow_up and config.descriptions == "llm" and len(validation):
+        # Pairs still confused on the validation images only: the test split stays unseen.
+        confused = confused_pairs(
+            labels[validation], before_follow_up[validation], names, top=config.follow_up
+        )
+        followed = follow_up_task(llm, context, book, confused)
+        truncated += fit_book(book, encoder.tokenizer)
+        second = second_pass_scores(
+            embedded.vectors, sets, book, encoder.encode_texts, first.class_vectors
+        )
+    fusion = fuse_task(first_in_set, second, positions_in_sets(sets, labels), validation)
     predicted = {
         "first": first_scores.argmax(axis=1),
         "fudd": sets[rows, second.argmax(axis=1)],
         "fused": sets[rows, fusion.fuse(first_in_set, second).argmax(axis=1)],
     }
+    if followed:
+        predicted["before follow-up"] = before_follow_up
     baselines = baselines_task(
         encoder, llm, names, embedded.vectors, config, context, first.class_vectors
     )
@@ -326,6 +365,7 @@ def classify(
         llm_calls_pairs=pair_calls,
         llm_calls=llm.calls,
         description_failures=failures,
+        followed_up=followed,
         truncated_descriptions=truncated,
         fusion=fusion,
         methods=_methods(baselines, predicted, labels, test, fusion),

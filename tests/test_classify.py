@@ -81,8 +81,12 @@ def test_ambiguity_sets_hold_the_same_colour_classes(world_settings, small_task,
 def test_only_occurring_pairs_go_to_the_llm_and_a_rerun_is_free(
     world_settings, small_task, tmp_path, prefect_harness
 ):
-    config = ClassifyConfig(descriptions="llm", k=3, generic=True, ensemble=False)
+    config = ClassifyConfig(descriptions="llm", k=3, generic=True, ensemble=False, follow_up=2)
     first = classify(small_task, settings=world_settings, config=config, output=str(tmp_path / "1"))
+    # Follow-up: at most two still-confused pairs got new attributes, and are reported apart.
+    assert len(first.followed_up) <= 2
+    methods = [m.method for m in first.methods]
+    assert ("FuDD before follow-up" in methods) == bool(first.followed_up)
     # 8 classes have 28 pairs; with k=3 only those sharing an ambiguity set are described.
     assert first.pairs_occurring < first.pairs_possible == 28
     assert first.pairs_described + len(first.description_failures) == first.pairs_occurring
@@ -94,8 +98,9 @@ def test_only_occurring_pairs_go_to_the_llm_and_a_rerun_is_free(
     written = read_fudd_file(first.report["descriptions.json"], first.class_names)
     assert set(written.pairs) <= set(occurring_pairs(sets))
     assert len(written.pairs) == first.pairs_described
-    for entries in written.pairs.values():
-        assert 1 <= len(entries) <= 5
+    followed = {tuple(sorted(index[n] for n in pair.split(" | "))) for pair in first.followed_up}
+    for pair, entries in written.pairs.items():
+        assert 1 <= len(entries) <= (10 if pair in followed else 5)  # 5 more after a follow-up
     second = classify(small_task, settings=world_settings, config=config)
     assert second.llm_calls == 0
     assert [m.accuracy for m in second.methods] == [m.accuracy for m in first.methods]
