@@ -144,6 +144,9 @@ def diff(
         str, typer.Option(help="clip-vocabulary, blip or vlm.")
     ] = "clip-vocabulary",
     rounds: int = 3,
+    refine_rounds: Annotated[
+        int, typer.Option(help="Rounds in which the LLM refines ranked hypotheses.")
+    ] = 0,
     sample_size: int = 20,
     alpha: float = 0.05,
     top: Annotated[int, typer.Option(help="Rows to print.")] = 10,
@@ -152,6 +155,7 @@ def diff(
 ) -> None:
     """Describe how image set A differs from set B (VisDiff): caption, propose, rank, judge."""
     from clipflows.agents.proposer import ProposerConfig
+    from clipflows.agents.refiner import RefinerConfig
     from clipflows.components.ranking import RankerConfig
 
     from .set_difference import set_difference
@@ -175,6 +179,7 @@ def diff(
         captioner=captioner,
         proposer=ProposerConfig(rounds=rounds, sample_size=sample_size),
         ranker=RankerConfig(alpha=alpha),
+        refiner=RefinerConfig(rounds=refine_rounds) if refine_rounds else None,
         truth=truth,
         output=str(output),
     )

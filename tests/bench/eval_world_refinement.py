@@ -1,6 +1,7 @@
 """Single-shot vs refining proposer on the world pairs, same LLM, side by side.
 
-``single``: one proposal round (both directions). ``refine``: the same, then up to N rounds in
+``single``: ``--single-rounds`` proposal rounds (both directions; 2 or 3 match the refining
+variant's LLM budget). ``refine``: the same, then up to N rounds in
 which the LLM sees the ranked hypotheses (AUROC, p-value) and captions of the images the best
 ones miss. Reports Acc@1/@5 (keyword judge), the best AUROC, and the LLM calls each spent.
 Run: ``python tests/bench/eval_world_refinement.py --refine-rounds 2``.
@@ -26,6 +27,9 @@ from clipflows.flows.set_difference import set_difference
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--refine-rounds", type=int, default=2)
+    parser.add_argument(
+        "--single-rounds", type=int, default=1, help="Proposal rounds of the single-shot variant."
+    )
     parser.add_argument("--images", type=int, default=40)
     args = parser.parse_args()
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -34,7 +38,13 @@ def main() -> None:
         settings = Settings(cache_dir=Path(tmp) / "cache")
         spec = f"local-dir:{ensure_world_clip(Path.home() / '.cache' / 'clipflows')}"
         settings = settings.model_copy(update={"clip": spec})
-        variants = {"single": None, "refine": RefinerConfig(rounds=args.refine_rounds)}
+        variants = {
+            "single": (ProposerConfig(rounds=args.single_rounds, sample_size=20), None),
+            "refine": (
+                ProposerConfig(rounds=1, sample_size=20),
+                RefinerConfig(rounds=args.refine_rounds),
+            ),
+        }
         totals = {v: [0.0, 0.0, 0.0, 0] for v in variants}
         print(
             f"{'pair':28} "
@@ -43,7 +53,7 @@ def main() -> None:
         for pair in WORLD_SET_PAIRS:
             set_a, set_b = write_pair(pair, Path(tmp) / "sets", count=args.images)
             cells = []
-            for name, refiner in variants.items():
+            for name, (proposer, refiner) in variants.items():
                 variant_settings = settings.model_copy(
                     update={"cache_dir": Path(tmp) / f"cache-{name}"}
                 )
@@ -52,7 +62,7 @@ def main() -> None:
                     str(set_b),
                     settings=variant_settings,
                     vocabulary=WORLD_VOCABULARY,
-                    proposer=ProposerConfig(rounds=1, sample_size=20),
+                    proposer=proposer,
                     refiner=refiner,
                 )
                 evaluation = evaluate(result.ranking, keyword_judge(pair.words_a, pair.words_b))
