@@ -31,7 +31,10 @@ def bss_eval(
     import museval
 
     references = np.stack([reference, interferer])[..., None]
-    estimates = np.stack([estimate, (reference + interferer) - estimate])[..., None]
+    residual = (reference + interferer) - estimate
+    if not np.any(residual):  # the mixture as its own estimate: museval refuses a silent source
+        residual = np.random.default_rng(0).normal(0, 1e-6, residual.shape)
+    estimates = np.stack([estimate, residual])[..., None]
     sdr, _isr, sir, sar, _perm = museval.metrics.bss_eval(
         references, estimates, window=np.inf, hop=np.inf, compute_permutation=False
     )

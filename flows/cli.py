@@ -237,6 +237,12 @@ def demo(config: ConfigOption = None, clip: ClipOption = None, as_json: bool = F
             f"{run.pairs_occurring} of {run.pairs_possible} class pairs share an ambiguity set "
             f"(k={run.k}); {run.llm_calls} LLM calls. Report: {run.report}"
         )
+    sep = result.separation
+    console.rule(f"Sound separation: {sep.query!r} from a dog + violin mixture (held-out audio)")
+    console.print(
+        f"SI-SDR improvement {sep.si_sdr_improvement:+.1f} dB. Separated: {sep.separated}; "
+        f"residual: {sep.residual}; spectrograms: {sep.figure}"
+    )
 
 
 @app.command()

@@ -157,6 +157,21 @@ def to_markdown(result: SeparationEvaluation) -> str:
     return "\n".join(lines) + "\n"
 
 
+def sample_mixture(
+    folder: Path, config: SeparationTrainConfig = DEFAULT_SEPARATOR
+) -> tuple[Path, np.ndarray]:
+    """A held-out dog recording mixed with held-out violin, written to ``folder``; returns the
+    file and the dog's part of it (the reference for a "dog" query)."""
+    from clipflows.components.audio import write_audio
+
+    splits = {s.name: s for s in build_sources(config.sources, config.audio.sample_rate)}
+    length = config.audio.clip_samples
+    dog = 0.5 * splits["dog"].test[:length]
+    violin = 0.3 * splits["violin"].test[:length]
+    path = write_audio(folder / "dog-and-violin.wav", dog + violin, config.audio.sample_rate)
+    return path, dog
+
+
 def _blocks(path: Path, rate: int, seconds: float = 30.0):
     """Mono blocks of a file at ``rate``, resampled as a stream (bounded memory)."""
     import soundfile as sf

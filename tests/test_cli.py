@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +128,6 @@ def test_demo_runs_every_workflow_offline(world_clip_dir, tmp_path):
     assert llm_run["descriptions"] == "llm" and llm_run["classes"] == 8
     assert 0 < llm_run["pairs_occurring"] < llm_run["pairs_possible"] == 28
     assert {m["method"] for m in llm_run["methods"]} >= {"generic descriptions", "FuDD + fusion"}
+    separation = payload["separation"]
+    assert separation["si_sdr_improvement"] > 1.0, separation  # a held-out dog from a violin
+    assert Path(separation["separated"]).is_file() and Path(separation["figure"]).is_file()

@@ -99,3 +99,16 @@ def test_classification_page_with_oracle_descriptions(ui_env, prefect_harness):
     methods = app.dataframe[0].value.set_index("method")["accuracy"]
     assert methods["FuDD (paper rule)"] > 0.95 and methods["one template"] < 0.6
     assert any("confusions" in e.label for e in app.expander)
+
+
+@pytest.mark.slow
+def test_separation_page_on_the_sample(ui_env, prefect_harness, monkeypatch):
+    from clipflows.components.settings import default_cache_dir
+
+    # The separator is trained once into the user cache; reuse it rather than retrain.
+    monkeypatch.setenv("CLIPFLOWS_CACHE_DIR", str(default_cache_dir()))
+    app = page("separation").run()
+    app.button[0].click().run()
+    assert not app.exception, app.exception
+    assert not app.error, [e.value for e in app.error]
+    assert len(app.get("audio")) == 3 and len(app.get("image")) == 1

@@ -18,6 +18,7 @@ def main() -> None:
             st.Page(PAGES / "home.py", title="Home", default=True),
             st.Page(PAGES / "set_difference.py", title="Set difference", url_path="set_difference"),
             st.Page(PAGES / "classification.py", title="Classification", url_path="classification"),
+            st.Page(PAGES / "separation.py", title="Sound separation", url_path="separation"),
             st.Page(PAGES / "runs.py", title="Runs", url_path="runs"),
         ]
     )

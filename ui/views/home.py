@@ -16,6 +16,7 @@ st.markdown(
     "- **Set difference** (VisDiff): how image set A differs from set B, as ranked phrases.\n"
     "- **Classification** (FuDD): zero-shot classes, with LLM descriptions that tell the "
     "confusable ones apart.\n"
+    "- **Sound separation** (CLIPSep): keep the sound a query describes.\n"
     "- **Runs**: reports of earlier runs."
 )
 config = settings()
