@@ -32,6 +32,8 @@ class SeparationTrainConfig(BaseModel):
     warmup_steps: int = 50
     grad_clip: float = 5.0
     checkpoint_every: int = 200
+    validation_fraction: float = Field(default=0.15, ge=0, lt=0.5)  # of each class's training audio
+    validation_mixtures: int = Field(default=16, ge=1)
     seed: int = 0
 
     def key(self) -> str:
@@ -43,6 +45,7 @@ class SeparationTrainResult(BaseModel):
     resumed_from: int
     seconds: float
     losses: list[float]
+    validation: list[tuple[int, float]]  # (step, loss on the fixed validation mixtures)
 
 
 def batch_tensors(
@@ -72,6 +75,25 @@ def mix_and_separate_loss(
     return torch.nn.functional.binary_cross_entropy_with_logits(logits, target, weight=weight)
 
 
+def split_validation(splits: list[SourceSplit], fraction: float) -> tuple[list, list]:
+    """(training, validation) splits: the last ``fraction`` of each class's training audio is
+    kept for validation, so validation never sees a training sample (nor the test audio)."""
+    train, validation = [], []
+    for split in splits:
+        cut = int(len(split.train) * (1 - fraction))
+        train.append(split.model_copy(update={"train": split.train[:cut]}))
+        validation.append(split.model_copy(update={"train": split.train[cut:]}))
+    return train, validation
+
+
+@torch.no_grad()
+def validation_loss(model, mixtures, queries, spectrogram) -> float:
+    model.eval()
+    loss = float(mix_and_separate_loss(model, mixtures, queries, spectrogram))
+    model.train()
+    return loss
+
+
 def train_separator(
     config: SeparationTrainConfig,
     splits: list[SourceSplit],
@@ -87,7 +109,7 @@ def train_separator(
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda step: min(1.0, (step + 1) / config.warmup_steps)
     )
-    start, losses = 0, []
+    start, losses, validation = 0, [], []
     checkpoint = output / CHECKPOINT
     if checkpoint.is_file():
         state = torch.load(checkpoint, weights_only=False)
@@ -95,9 +117,17 @@ def train_separator(
         optimiser.load_state_dict(state["optimiser"])
         schedule.load_state_dict(state["schedule"])
         start, losses = state["step"], state["losses"]
+        validation = state.get("validation", [])
     rng = np.random.default_rng(config.seed + start)
     spectrogram = Spectrogram(config.audio)
     query_tensor = torch.from_numpy(queries)
+    splits, held = split_validation(splits, config.validation_fraction)
+    if config.validation_fraction:
+        val_rng = np.random.default_rng(config.seed + 99991)
+        length = config.audio.clip_samples
+        val_mixtures = [
+            sample_mixture(held, length, val_rng) for _ in range(config.validation_mixtures)
+        ]
     began = time.perf_counter()
     model.train()
     for step in range(start, config.steps):
@@ -110,16 +140,21 @@ def train_separator(
         torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
         optimiser.step()
         schedule.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
         if progress:
             progress(step + 1, config.steps, float(loss))
         if (step + 1) % config.checkpoint_every == 0 or step + 1 == config.steps:
+            if config.validation_fraction:
+                validation.append(
+                    (step + 1, validation_loss(model, val_mixtures, query_tensor, spectrogram))
+                )
             state = {
                 "model": model.state_dict(),
                 "optimiser": optimiser.state_dict(),
                 "schedule": schedule.state_dict(),
                 "step": step + 1,
                 "losses": losses,
+                "validation": validation,
             }
             torch.save(state, output / f"{CHECKPOINT}.partial")
             (output / f"{CHECKPOINT}.partial").replace(checkpoint)
@@ -129,6 +164,7 @@ def train_separator(
         resumed_from=start,
         seconds=time.perf_counter() - began,
         losses=losses,
+        validation=validation,
     )
 
 

@@ -62,11 +62,11 @@ def train_task(config: SeparationTrainConfig, output: str, settings: Settings) -
     splits = build_sources(config.sources, config.audio.sample_rate)
     queries = query_encoder(config.query_encoder, settings).encode_texts([s.query for s in splits])
     result = train_separator(config, splits, queries, Path(output), log_progress("train steps"))
-    plot_losses(result.losses, Path(output) / "loss.png")
+    plot_losses(result.losses, Path(output) / "loss.png", result.validation)
     return result.seconds
 
 
-def plot_losses(losses: list[float], path: Path) -> Path:
+def plot_losses(losses: list[float], path: Path, validation: list | None = None) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -77,6 +77,9 @@ def plot_losses(losses: list[float], path: Path) -> Path:
     smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
     axis.plot(losses, alpha=0.3, label="batch")
     axis.plot(np.arange(len(smooth)) + window - 1, smooth, label=f"mean of {window}")
+    if validation:
+        steps, values = zip(*validation, strict=True)
+        axis.plot(steps, values, "o-", label="validation")
     axis.set_xlabel("step")
     axis.set_ylabel("weighted BCE")
     axis.legend()

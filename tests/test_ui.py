@@ -112,3 +112,17 @@ def test_separation_page_on_the_sample(ui_env, prefect_harness, monkeypatch):
     assert not app.exception, app.exception
     assert not app.error, [e.value for e in app.error]
     assert len(app.get("audio")) == 3 and len(app.get("image")) == 1
+
+
+@pytest.mark.slow
+def test_assistant_page_answers_with_checked_steps(ui_env, prefect_harness, tmp_path):
+    app = page("assistant").run()
+    app.text_area[0].input(str(tmp_path)).run()
+    app.chat_input[0].set_value(
+        f"How do the images in {tmp_path}/a differ from {tmp_path}/b?"
+    ).run()
+    assert not app.exception, app.exception
+    messages = app.get("chat_message")
+    assert len(messages) == 2  # the request and the answer
+    answer = " ".join(str(m.markdown[0].value) for m in app.chat_message[1:])
+    assert any(s in answer for s in ("done", "refused", "declined", "failed", "confirmation"))

@@ -17,6 +17,7 @@ st.markdown(
     "- **Classification** (FuDD): zero-shot classes, with LLM descriptions that tell the "
     "confusable ones apart.\n"
     "- **Sound separation** (CLIPSep): keep the sound a query describes.\n"
+    "- **Assistant**: ask in words; the LLM plans which workflows to run.\n"
     "- **Runs**: reports of earlier runs."
 )
 config = settings()

@@ -1,0 +1,79 @@
+"""Separation building blocks: query encoders, resumable training with a validation split."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from clipflows.components.query_encoders import query_encoder
+from clipflows.components.separation_model import SeparatorConfig
+from clipflows.components.separation_training import (
+    SeparationTrainConfig,
+    load_separator,
+    split_validation,
+    train_separator,
+)
+from clipflows.components.sound_sources import SourceSplit
+
+
+def test_query_encoders_share_one_interface(settings, world_spec, tmp_path):
+    from PIL import Image
+
+    sentence = query_encoder("sentence")
+    vectors = sentence.encode_texts(["a dog barking", "a dog barks", "a piano playing"])
+    assert vectors.shape == (3, sentence.dim) and np.allclose(np.linalg.norm(vectors, axis=1), 1)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]  # it knows what a bark is
+    world = settings.model_copy(update={"clip": world_spec})
+    clip_text = query_encoder("clip-text", world)
+    assert clip_text.encode_texts(["a red circle"]).shape == (1, clip_text.dim)
+    frames = []
+    for i, colour in enumerate(["red", "darkred"]):
+        Image.new("RGB", (64, 64), colour).save(tmp_path / f"{i}.png")
+        frames.append(str(tmp_path / f"{i}.png"))
+    image_query = query_encoder("clip-image", world).encode_images(frames)
+    assert image_query.shape == (1, clip_text.dim)
+    assert np.isclose(np.linalg.norm(image_query), 1, atol=1e-5)
+    with pytest.raises(ValueError, match="sentence"):
+        query_encoder("telepathy")
+
+
+def synthetic_splits() -> list[SourceSplit]:
+    rng = np.random.default_rng(0)
+    t = np.arange(8000 * 6) / 8000
+    tones = [np.sin(2 * np.pi * f * t) * 0.3 for f in (300, 1200, 2500)]
+    return [
+        SourceSplit(
+            name=f"tone{i}",
+            query=f"tone {i}",
+            train=x + rng.normal(0, 1e-3, x.shape),
+            test=x[:8000],
+        )
+        for i, x in enumerate(tones)
+    ]
+
+
+def test_validation_audio_is_cut_from_training_audio():
+    train, held = split_validation(synthetic_splits(), 0.25)
+    for split, part, whole in zip(train, held, synthetic_splits(), strict=True):
+        assert len(split.train) + len(part.train) == len(whole.train)
+        assert np.array_equal(np.concatenate([split.train, part.train]), whole.train)
+
+
+def test_training_resumes_from_its_last_checkpoint(tmp_path):
+    config = SeparationTrainConfig(
+        steps=4,
+        batch_size=2,
+        checkpoint_every=2,
+        validation_mixtures=2,
+        model=SeparatorConfig(depth=2, base_channels=4, feature_maps=4),
+    )
+    queries = np.eye(3, 8, dtype=np.float32)
+    first = train_separator(config, synthetic_splits(), queries, tmp_path)
+    assert first.resumed_from == 0 and len(first.losses) == 4
+    assert [step for step, _ in first.validation] == [2, 4]
+    longer = config.model_copy(update={"steps": 6})
+    second = train_separator(longer, synthetic_splits(), queries, tmp_path)
+    assert second.resumed_from == 4 and len(second.losses) == 6
+    assert second.losses[:4] == first.losses and [s for s, _ in second.validation] == [2, 4, 6]
+    model, loaded = load_separator(tmp_path)
+    assert loaded.steps == 6 and model.config.query_dim == 8
