@@ -252,9 +252,10 @@ def ui(
 ) -> None:
     """Start the web app (Streamlit) on http://HOST:PORT."""
     import subprocess
-    from importlib.resources import files
 
-    app_file = files("clipflows.ui") / "app.py"
+    import clipflows.ui
+
+    app_file = Path(clipflows.ui.__file__).parent / "app.py"
     command = [
         sys.executable, "-m", "streamlit", "run", str(app_file),
         "--server.address", host, "--server.port", str(port), "--server.headless", "true",

@@ -1,0 +1,85 @@
+"""Music taggers behind one small interface: audio files in, tag probabilities out.
+
+The default, ``musicnn`` (MagnaTagATune or Million Song Dataset models, shipped in the PyPI
+package), runs in a subprocess of its own (see musicnn_worker); results are cached by the file's
+content hash and the tagger, so a library is tagged once.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+from pydantic import BaseModel
+
+from .cache import JsonCache, sha256_file
+from .errors import ClipflowsError, MissingWeightsError
+
+
+class TaggerError(ClipflowsError):
+    """The tagger could not run, or could not read a file."""
+
+
+class TrackTags(BaseModel):
+    tags: dict[str, float]
+    embedding: list[float]  # the tagger's penultimate layer, averaged over time
+
+    def top(self, count: int = 8) -> list[str]:
+        return [t for t, _ in sorted(self.tags.items(), key=lambda kv: -kv[1])[:count]]
+
+
+class MusicTagger(Protocol):
+    identity: str
+
+    def tag(self, paths: Sequence[Path]) -> dict[str, TrackTags | str]:
+        """Per path: its tags, or the reason it could not be tagged."""
+        ...
+
+
+class MusicnnTagger:
+    """musicnn's 50-tag models: ``MTT_musicnn`` (default) or ``MSD_musicnn``."""
+
+    def __init__(self, model: str = "MTT_musicnn", cache: JsonCache | None = None):
+        self.model = model
+        self.identity = f"musicnn:{model}:float32-input"
+        self.cache = cache
+        self.runs = 0  # worker processes started (zero when everything came from the cache)
+
+    def tag(self, paths: Sequence[Path]) -> dict[str, TrackTags | str]:
+        keys = {str(p): f"{self.identity}:{sha256_file(p)}" for p in paths}
+        found: dict[str, TrackTags | str] = {}
+        for path, key in keys.items():
+            cached = self.cache.get(key) if self.cache is not None else None
+            if isinstance(cached, str):
+                found[path] = TrackTags.model_validate_json(cached)
+        missing = [p for p in keys if p not in found]
+        if missing:
+            self.runs += 1
+            for path, value in self._run(missing).items():
+                if "error" in value:
+                    found[path] = value["error"]
+                    continue
+                tags = TrackTags(tags=value["tags"], embedding=value["embedding"])
+                found[path] = tags
+                if self.cache is not None:
+                    self.cache.set(keys[path], tags.model_dump_json())
+        return found
+
+    def _run(self, paths: list[str]) -> dict:
+        command = [sys.executable, "-m", "clipflows.components.musicnn_worker", self.model, *paths]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=3600)
+        if done.returncode != 0:
+            if "No module named" in done.stderr:
+                raise MissingWeightsError(
+                    "musicnn needs: pip install --no-deps musicnn tf-keras==2.21.0 and "
+                    "tensorflow-cpu==2.21.0 (make installs them)."
+                )
+            raise TaggerError(f"musicnn failed: {done.stderr.strip().splitlines()[-1:]}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+TAGGERS = {"musicnn": MusicnnTagger}
