@@ -251,11 +251,10 @@ def ui(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
 ) -> None:
     """Start the web app (Streamlit) on http://HOST:PORT."""
+    import importlib.util
     import subprocess
 
-    import clipflows.ui
-
-    app_file = Path(clipflows.ui.__file__).parent / "app.py"
+    app_file = importlib.util.find_spec("clipflows.ui.app").origin  # found, not imported
     command = [
         sys.executable, "-m", "streamlit", "run", str(app_file),
         "--server.address", host, "--server.port", str(port), "--server.headless", "true",

@@ -71,3 +71,15 @@ def test_set_difference_page_in_chromium(served_app, tmp_path):
     assert "Top difference: red (more true of A" in body
     assert shot.stat().st_size > 20_000
     print(f"screenshot: {shot}")
+
+
+def test_clipflows_ui_serves_the_app(tmp_path):
+    port = free_port()
+    command = [sys.executable, "-m", "clipflows.flows.cli", "ui", "--port", str(port)]
+    env = {**os.environ, "CLIPFLOWS_CACHE_DIR": str(tmp_path / "cache")}
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        assert wait_for_url(f"http://127.0.0.1:{port}/_stcore/health", 120) == "ok"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
