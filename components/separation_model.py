@@ -3,6 +3,8 @@
 A U-Net maps the mixture's log-frequency log-magnitude to K feature maps; the query embedding,
 through a linear layer and a sigmoid, weights them; their weighted sum plus a bias is the mask's
 logit. The unconditioned variant learns one fixed weighting instead: same size, no query.
+Optional noise heads (CLIPSep-NIT) are query-free weightings of the same feature maps, used only
+in training to soak up what the query does not explain; inference ignores them.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ class SeparatorConfig(BaseModel):
     feature_maps: int = Field(default=16, ge=1)  # K (the paper's has 32)
     query_dim: int = 384
     conditioned: bool = True
+    noise_heads: int = Field(default=0, ge=0, le=4)  # NIT heads (the paper uses one per source)
 
 
 def _block(inputs: int, outputs: int) -> nn.Sequential:
@@ -68,11 +71,27 @@ class QuerySeparator(nn.Module):
         else:
             self.fixed = nn.Parameter(torch.zeros(config.feature_maps))
         self.bias = nn.Parameter(torch.zeros(1))
+        if config.noise_heads:
+            # small random init so the heads start apart (a permutation needs them to differ)
+            self.noise = nn.Parameter(0.1 * torch.randn(config.noise_heads, config.feature_maps))
+            self.noise_bias = nn.Parameter(torch.full((config.noise_heads,), -2.0))
+
+    def features(self, log_magnitude: torch.Tensor) -> torch.Tensor:
+        """The U-Net's K feature maps [B, K, F, T], computed once per mixture."""
+        return self.unet(torch.log1p(log_magnitude).unsqueeze(1))
+
+    def noise_logits(self, features: torch.Tensor) -> torch.Tensor:
+        """Mask logits of the NIT noise heads: [B, N, F, T] (training only)."""
+        weights = torch.sigmoid(self.noise)
+        return torch.einsum("nk,bkft->bnft", weights, features) + self.noise_bias[:, None, None]
 
     def forward(self, log_magnitude: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
-        features = self.unet(torch.log1p(log_magnitude).unsqueeze(1))
+        return self.fuse(self.features(log_magnitude), query)
+
+    def fuse(self, features: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
+        """Late fusion: the query-weighted sum of the feature maps plus a bias (mask logits)."""
         if self.config.conditioned:
             weights = torch.sigmoid(self.query(query))
         else:
-            weights = torch.sigmoid(self.fixed).expand(len(log_magnitude), -1)
+            weights = torch.sigmoid(self.fixed).expand(len(features), -1)
         return torch.einsum("bk,bkft->bft", weights, features) + self.bias

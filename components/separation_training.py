@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Callable
@@ -35,9 +36,13 @@ class SeparationTrainConfig(BaseModel):
     validation_fraction: float = Field(default=0.15, ge=0, lt=0.5)  # of each class's training audio
     validation_mixtures: int = Field(default=16, ge=1)
     seed: int = 0
+    noise_regulariser: float = Field(default=0.1, ge=0)  # NIT: weight of the mean noise mask
 
     def key(self) -> str:
-        return stable_hash(self.model_dump())[:16]
+        dump = self.model_dump()
+        if not self.model.noise_heads:  # models trained before NIT existed keep their cache key
+            del dump["model"]["noise_heads"], dump["noise_regulariser"]
+        return stable_hash(dump)[:16]
 
 
 class SeparationTrainResult(BaseModel):
@@ -65,14 +70,43 @@ def mix_and_separate_loss(
     mixtures: list[Mixture],
     queries: torch.Tensor,
     spectrogram: Spectrogram,
+    noise_regulariser: float = 0.1,
 ) -> torch.Tensor:
-    """Weighted BCE of each source's mask, predicted from the mixture and that source's query."""
+    """Weighted BCE of each source's mask, predicted from the mixture and that source's query
+    (with noise heads: query mask plus the best-assigned noise mask, plus a small penalty)."""
     mix_mag, target, weight = batch_tensors(mixtures, spectrogram)
     classes = torch.tensor([m.classes for m in mixtures])  # [B, 2]
+    features = model.features(mix_mag)
     logits = torch.stack(
-        [model(mix_mag, queries[classes[:, s]]) for s in range(2)], dim=1
+        [model.fuse(features, queries[classes[:, s]]) for s in range(2)], dim=1
     )  # [B, 2, L, T]
-    return torch.nn.functional.binary_cross_entropy_with_logits(logits, target, weight=weight)
+    if not model.config.noise_heads:
+        return torch.nn.functional.binary_cross_entropy_with_logits(logits, target, weight=weight)
+    return noise_invariant_loss(
+        logits, model.noise_logits(features), target, weight, noise_regulariser
+    )
+
+
+def noise_invariant_loss(
+    logits: torch.Tensor,
+    noise: torch.Tensor,
+    target: torch.Tensor,
+    weight: torch.Tensor,
+    regulariser: float,
+) -> torch.Tensor:
+    """CLIPSep-NIT: each source's mask is its query mask plus one noise head's mask (capped at
+    1); noise heads are assigned to sources by the permutation with the lowest loss per mixture."""
+    query_masks, noise_masks = torch.sigmoid(logits), torch.sigmoid(noise)  # [B,2,F,T], [B,N,F,T]
+    heads = noise_masks.shape[1]
+    per_assignment = []
+    for assignment in itertools.permutations(range(heads), 2) if heads > 1 else [(0, 0)]:
+        masks = (query_masks + noise_masks[:, list(assignment)]).clamp(1e-6, 1 - 1e-6)
+        bce = torch.nn.functional.binary_cross_entropy(
+            masks, target, weight=weight, reduction="none"
+        )
+        per_assignment.append(bce.mean(dim=(1, 2, 3)))
+    best = torch.stack(per_assignment, dim=1).min(dim=1).values  # [B]
+    return best.mean() + regulariser * noise_masks.mean()
 
 
 def split_validation(splits: list[SourceSplit], fraction: float) -> tuple[list, list]:
@@ -89,7 +123,7 @@ def split_validation(splits: list[SourceSplit], fraction: float) -> tuple[list, 
 @torch.no_grad()
 def validation_loss(model, mixtures, queries, spectrogram) -> float:
     model.eval()
-    loss = float(mix_and_separate_loss(model, mixtures, queries, spectrogram))
+    loss = float(mix_and_separate_loss(model, mixtures, queries, spectrogram, 0.0))
     model.train()
     return loss
 
@@ -134,7 +168,9 @@ def train_separator(
         batch = [
             sample_mixture(splits, config.audio.clip_samples, rng) for _ in range(config.batch_size)
         ]
-        loss = mix_and_separate_loss(model, batch, query_tensor, spectrogram)
+        loss = mix_and_separate_loss(
+            model, batch, query_tensor, spectrogram, config.noise_regulariser
+        )
         optimiser.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)

@@ -33,7 +33,7 @@ def ensure_separator(
         if not (folder / MODEL).is_file():
             from .query_encoders import query_encoder
 
-            splits = build_sources(config.sources, config.audio.sample_rate)
+            splits = build_sources(config.sources, config.audio.sample_rate, settings.cache_dir)
             queries = query_encoder(config.query_encoder, settings).encode_texts(
                 [s.query for s in splits]
             )

@@ -9,6 +9,7 @@ quarters train, the rest, other notes, are held out).
 from __future__ import annotations
 
 import importlib.util
+import os
 import random
 import shutil
 import struct
@@ -20,6 +21,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from .audio import AudioError, load_audio
+from .cache import stable_hash
 
 SOUNDFONTS = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/default-GM.sf2")
 INSTRUMENTS = {"piano": 0, "violin": 40, "trumpet": 56, "flute": 73}
@@ -112,8 +114,33 @@ def render_midi(midi: bytes, sample_rate: int) -> np.ndarray:
         return load_audio(target, sample_rate)
 
 
-def build_sources(config: SourcesConfig, sample_rate: int) -> list[SourceSplit]:
-    """Every class's training and held-out audio."""
+def build_sources(
+    config: SourcesConfig, sample_rate: int, cache_dir: Path | None = None
+) -> list[SourceSplit]:
+    """Every class's training and held-out audio, cached under ``cache_dir`` by config."""
+    if cache_dir is None:
+        return _build_sources(config, sample_rate)
+    key = stable_hash({"sources": config.model_dump(), "rate": sample_rate, "version": 1})[:16]
+    path = Path(cache_dir) / "sound-sources" / f"{key}.npz"
+    if path.is_file():
+        stored = np.load(path)
+        names = [str(n) for n in stored["names"]]
+        return [
+            SourceSplit(
+                name=n, query=QUERIES[n], train=stored[f"{n}.train"], test=stored[f"{n}.test"]
+            )
+            for n in names
+        ]
+    splits = _build_sources(config, sample_rate)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {f"{s.name}.{part}": getattr(s, part) for s in splits for part in ("train", "test")}
+    partial = path.with_suffix(f".{os.getpid()}.partial.npz")
+    np.savez(partial, names=np.array([s.name for s in splits]), **arrays)
+    partial.replace(path)
+    return splits
+
+
+def _build_sources(config: SourcesConfig, sample_rate: int) -> list[SourceSplit]:
     splits = []
     rng = random.Random(config.seed)
     for name in config.instruments:

@@ -59,7 +59,7 @@ class SeparationEvaluation(BaseModel):
 @task(name="train-separator", cache_policy=NO_CACHE)
 def train_task(config: SeparationTrainConfig, output: str, settings: Settings) -> float:
     """Mix-and-separate training (resumes from the last checkpoint); returns seconds spent."""
-    splits = build_sources(config.sources, config.audio.sample_rate)
+    splits = build_sources(config.sources, config.audio.sample_rate, settings.cache_dir)
     queries = query_encoder(config.query_encoder, settings).encode_texts([s.query for s in splits])
     result = train_separator(config, splits, queries, Path(output), log_progress("train steps"))
     plot_losses(result.losses, Path(output) / "loss.png", result.validation)
@@ -119,7 +119,7 @@ def evaluate_separation(
         started = time.perf_counter()
         folders[name] = ensure_separator(settings, chosen, log_progress(f"train {name}"))
         seconds[name] = round(time.perf_counter() - started, 1)  # ~0 when cached
-    splits = build_sources(config.sources, config.audio.sample_rate)
+    splits = build_sources(config.sources, config.audio.sample_rate, settings.cache_dir)
     names = [s.name for s in splits]
     queries = query_encoder(config.query_encoder, settings).encode_texts([s.query for s in splits])
     held_out = held_out_mixtures(splits, config.audio.clip_samples, mixtures)

@@ -32,7 +32,7 @@ def trained():
     folders = {
         name: ensure_separator(settings, c) for name, c in (("text", CONFIG), ("none", twin))
     }
-    splits = build_sources(CONFIG.sources, CONFIG.audio.sample_rate)
+    splits = build_sources(CONFIG.sources, CONFIG.audio.sample_rate, settings.cache_dir)
     queries = query_encoder(CONFIG.query_encoder).encode_texts([s.query for s in splits])
     mixtures = held_out_mixtures(splits, CONFIG.audio.clip_samples, 24)
     separators = {n: Separator(load_separator(f)[0], CONFIG.audio) for n, f in folders.items()}

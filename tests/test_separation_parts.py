@@ -10,6 +10,7 @@ from clipflows.components.separation_model import SeparatorConfig
 from clipflows.components.separation_training import (
     SeparationTrainConfig,
     load_separator,
+    noise_invariant_loss,
     split_validation,
     train_separator,
 )
@@ -77,3 +78,42 @@ def test_training_resumes_from_its_last_checkpoint(tmp_path):
     assert second.losses[:4] == first.losses and [s for s, _ in second.validation] == [2, 4, 6]
     model, loaded = load_separator(tmp_path)
     assert loaded.steps == 6 and model.config.query_dim == 8
+
+
+def test_noise_heads_train_are_assigned_by_permutation_and_leave_inference_alone(tmp_path):
+    torch = pytest.importorskip("torch")
+    target = (torch.rand(2, 2, 6, 5) > 0.5).float()
+    weight = torch.ones_like(target)
+    logits, noise = torch.randn(2, 2, 6, 5), torch.randn(2, 2, 6, 5)
+    loss = noise_invariant_loss(logits, noise, target, weight, 0.1)
+    swapped = noise_invariant_loss(logits, noise.flip(1), target, weight, 0.1)
+    assert torch.allclose(loss, swapped)  # which head is "first" does not matter
+    # a query mask equal to the target and silent noise heads cost (almost) nothing
+    perfect = noise_invariant_loss(
+        20 * (2 * target - 1), torch.full_like(noise, -20), target, weight, 0.1
+    )
+    assert float(perfect) < 1e-3 < float(loss)
+
+    plain = SeparationTrainConfig(model=SeparatorConfig(depth=2, base_channels=4, feature_maps=4))
+    nit = plain.model_copy(update={"model": plain.model.model_copy(update={"noise_heads": 2})})
+    assert nit.key() != plain.key()
+    config = nit.model_copy(update={"steps": 3, "batch_size": 2, "validation_mixtures": 2})
+    result = train_separator(config, synthetic_splits(), np.eye(3, 8, dtype=np.float32), tmp_path)
+    assert all(np.isfinite(result.losses))
+    model, _ = load_separator(tmp_path)
+    magnitude = torch.rand(1, 32, 16)
+    assert model(magnitude, torch.eye(1, 8)).shape == (1, 32, 16)  # query mask only
+
+
+def test_built_sources_are_cached_by_config(tmp_path):
+    from clipflows.components.sound_sources import SourcesConfig, build_sources
+
+    config = SourcesConfig(instruments=["flute"], animals=["dog"], melody_seconds=3.0)
+    first = build_sources(config, 8000, tmp_path)
+    assert len(list((tmp_path / "sound-sources").glob("*.npz"))) == 1
+    again = build_sources(config, 8000, tmp_path)
+    assert [s.name for s in again] == ["flute", "dog"]
+    for built, cached in zip(first, again, strict=True):
+        assert np.array_equal(built.train, cached.train) and np.array_equal(built.test, cached.test)
+    build_sources(config.model_copy(update={"seed": 1}), 8000, tmp_path)
+    assert len(list((tmp_path / "sound-sources").glob("*.npz"))) == 2
