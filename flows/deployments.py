@@ -1,0 +1,125 @@
+"""Prefect deployments of the clipflows workflows: names, default parameters, example schedules.
+
+An explicit registry (name -> spec) so `deploy/serve.py`, the CLI and the tests build the same
+deployments; the flows are imported only when a deployment is built.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+TaskRunnerName = Literal["thread", "dask"]
+
+
+class DeploymentSpec(BaseModel):
+    """One deployment: which flow (``module:attribute``), its parameters and an example cron."""
+
+    flow: str
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    cron: str | None = None
+    description: str = ""
+
+
+# Example schedules; parameters are JSON so they can be edited in the Prefect UI or
+# overridden with `prefect deployment run NAME --param k=v`.
+DEPLOYMENTS: dict[str, DeploymentSpec] = {
+    "nightly-set-difference": DeploymentSpec(
+        flow="clipflows.flows.set_difference:set_difference",
+        parameters={
+            "set_a": "/data/images/this-week",
+            "set_b": "/data/images/last-week",
+            "names": ["this week", "last week"],
+            "output": "/data/reports/set-difference",
+        },
+        cron="0 2 * * *",
+        description="Nightly: how this week's images differ from last week's.",
+    ),
+    "nightly-embed": DeploymentSpec(
+        flow="clipflows.flows.embed_folders:embed_folders",
+        parameters={"folders": ["/data/images/this-week", "/data/images/last-week"]},
+        cron="0 1 * * *",
+        description="Nightly, before the set difference: fill the embedding cache, one task per folder.",
+    ),
+    "weekly-classify": DeploymentSpec(
+        flow="clipflows.flows.classify:classify",
+        parameters={"dataset": "/data/labelled", "output": "/data/reports/classify"},
+        cron="0 3 * * 0",
+        description="Weekly zero-shot classification report with differential descriptions.",
+    ),
+    "train-clip": DeploymentSpec(
+        flow="clipflows.flows.train_clip:train_clip_flow",
+        parameters={"data": "/data/captions", "output": "/data/models/clip", "config": {}},
+        description="On demand: train or resume an open_clip model on an image-caption folder.",
+    ),
+    "demo": DeploymentSpec(
+        flow="clipflows.flows.demo:demo_flow",
+        cron="30 4 * * *",
+        description="Daily smoke run of the offline demo (world CLIP, set difference, FuDD).",
+    ),
+}
+
+
+def load_flow(target: str):
+    """Import ``module:attribute`` and return the flow object."""
+    module, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def make_task_runner(name: TaskRunnerName = "thread", workers: int = 4):
+    """A Prefect task runner by name: a thread pool (default) or a local Dask cluster."""
+    if name == "thread":
+        from prefect.task_runners import ThreadPoolTaskRunner
+
+        return ThreadPoolTaskRunner(max_workers=workers)
+    if name == "dask":
+        from prefect_dask import DaskTaskRunner  # the `deploy` extra
+
+        return DaskTaskRunner(
+            cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True}
+        )
+    raise ValueError(f"unknown task runner {name!r}: choose 'thread' or 'dask'")
+
+
+def with_task_runner(flow, name: TaskRunnerName = "thread", workers: int = 4):
+    """The same flow with another task runner (no decorator edits in the flow modules)."""
+    return flow.with_options(task_runner=make_task_runner(name, workers))
+
+
+def build_deployments(
+    names: list[str] | None = None,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    interval_s: float | None = None,
+):
+    """`RunnerDeployment`s for ``names`` (all by default); ``overrides`` patch parameters,
+    ``interval_s`` replaces the cron schedules (tests, quick local checks)."""
+    overrides = overrides or {}
+    unknown = sorted(set(names or []) - set(DEPLOYMENTS))
+    if unknown:
+        from clipflows.components.errors import ClipflowsError
+
+        raise ClipflowsError(f"unknown deployment(s) {unknown}: choose from {sorted(DEPLOYMENTS)}")
+    built = []
+    for name in names or list(DEPLOYMENTS):
+        spec = DEPLOYMENTS[name]
+        schedule: dict[str, Any] = {"interval": interval_s} if interval_s else {"cron": spec.cron}
+        if schedule.get("cron") is None and "interval" not in schedule:
+            schedule = {}
+        built.append(
+            load_flow(spec.flow).to_deployment(
+                name=name,
+                parameters={**spec.parameters, **overrides.get(name, {})},
+                description=spec.description,
+                **schedule,
+            )
+        )
+    return built
+
+
+def serve_deployments(names: list[str] | None = None, limit: int | None = None) -> None:
+    """Register the deployments with the Prefect API and run their flows in this process."""
+    from prefect import serve
+
+    serve(*build_deployments(names), limit=limit)
