@@ -54,6 +54,21 @@ DEPLOYMENTS: dict[str, DeploymentSpec] = {
         parameters={"data": "/data/captions", "output": "/data/models/clip", "config": {}},
         description="On demand: train or resume an open_clip model on an image-caption folder.",
     ),
+    "weekly-evaluate-separation": DeploymentSpec(
+        flow="clipflows.flows.separation:evaluate_separation",
+        parameters={"mixtures": 40, "output": "/data/reports/separation"},
+        cron="0 5 * * 1",
+        description="Weekly: text-queried separation vs the mixture and the ideal ratio mask.",
+    ),
+    "separate": DeploymentSpec(
+        flow="clipflows.flows.separation:separate",
+        parameters={
+            "audio": "/data/audio/in.wav",
+            "query": "a dog barking",
+            "output": "/data/separated",
+        },
+        description="On demand: extract the sound a text query describes from one recording.",
+    ),
     "demo": DeploymentSpec(
         flow="clipflows.flows.demo:demo_flow",
         cron="30 4 * * *",
