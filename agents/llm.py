@@ -8,6 +8,7 @@ the answer with pydantic, retries a bounded number of times, and caches validate
 from __future__ import annotations
 
 import importlib
+import json
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -109,14 +110,14 @@ class LLM:
         cached = self.cache.get(key) if self.cache is not None else None
         if isinstance(cached, str):
             try:  # validators are not in the JSON schema, so check the cached answer again
-                return schema.model_validate_json(cached)
+                return _validate(schema, cached)
             except ValidationError:
                 pass
         attempt, raw, reason = chat, "", ""
         for _ in range(self.max_retries + 1):
             raw = self._complete(attempt, response_format)
             try:
-                result = schema.model_validate_json(raw)
+                result = _validate(schema, raw)
             except ValidationError as exc:
                 reason = _summarise(exc)
                 attempt = [*chat, AIMessage(raw), HumanMessage(_retry_prompt(reason))]
@@ -144,6 +145,19 @@ class LLM:
             self.calls += 1
         kwargs = {} if response_format is None else {"response_format": response_format}
         return self.chat_model.invoke(messages, **kwargs).text
+
+
+def _validate(schema: type[T], raw: str) -> T:
+    """Validate an answer; a raw newline or tab inside a JSON string (which small models write
+    and grammar-constrained decoding lets through) is accepted rather than re-asked."""
+    try:
+        return schema.model_validate_json(raw)
+    except ValidationError as error:
+        try:
+            data = json.loads(raw, strict=False)
+        except ValueError:
+            raise error from None  # the validation error says what is wrong
+        return schema.model_validate(data)
 
 
 def _summarise(error: ValidationError, limit: int = 300) -> str:

@@ -287,6 +287,8 @@ def main() -> None:
     """Entry point: run the app and print user errors as one readable message."""
     # The temporary Prefect server must not try to phone home from offline machines.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # Its start-up takes seconds on an idle machine but can pass Prefect's default on a busy one.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     try:
         app()
     except ClipflowsError as error:

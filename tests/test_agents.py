@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import BaseModel, Field, StringConstraints, ValidationError, field_validator
 
 from clipflows.agents.embedded import default_gguf_path, default_threads
 from clipflows.agents.llm import (
@@ -263,3 +263,14 @@ def test_openai_compatible_against_llama_cpp_server(tmp_path: Path, llama_cpp_se
     )
     answer = llm.ask_structured(PROMPT, Colours)
     assert isinstance(answer, Colours) and 0 < len(answer.colours) <= 3
+
+
+def test_raw_newlines_inside_json_strings_are_accepted() -> None:
+    from clipflows.agents.llm import _validate
+
+    class Line(BaseModel):
+        text: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)]
+
+    assert _validate(Line, '{"text": "two\nlines\t"}').text == "two\nlines"
+    with pytest.raises(ValidationError):
+        _validate(Line, "not json at all")

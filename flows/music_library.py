@@ -1,0 +1,114 @@
+"""Describe a music library as a Prefect flow: tag -> describe by analogy -> index.
+
+Tags (by file content) and descriptions (by prompt) are cached, so a rerun, or a library that
+shares tracks with another, costs neither tagger nor LLM time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from pydantic import BaseModel, Field
+
+from clipflows.agents.llm import LLM, LLMOutputError, create_llm
+from clipflows.agents.music_describer import DescriberConfig, describe_track, load_analogies
+from clipflows.components.audio import audio_duration
+from clipflows.components.cache import JsonCache, sha256_file
+from clipflows.components.errors import EmptyInputError
+from clipflows.components.music_data import list_tracks
+from clipflows.components.music_library import LibraryTrack, MusicLibrary
+from clipflows.components.music_tagger import MusicnnTagger, TrackTags
+from clipflows.components.query_encoders import SentenceQueryEncoder
+from clipflows.components.settings import Settings, load_settings
+
+from .progress import log_progress
+
+
+class DescribeLibraryResult(BaseModel):
+    tracks: int
+    skipped: dict[str, str] = Field(default_factory=dict)
+    description_failures: dict[str, str] = Field(default_factory=dict)
+    tagger_runs: int
+    llm_calls: int
+    index_dir: str
+
+
+@task(name="tag-tracks", retries=1, cache_policy=NO_CACHE)
+def tag_task(tagger: MusicnnTagger, paths: list[Path]) -> dict[str, TrackTags | str]:
+    """Tag probabilities and the tagger's embedding for every track (cached by content)."""
+    return tagger.tag(paths)
+
+
+@task(name="describe-tracks", retries=1, cache_policy=NO_CACHE)
+def describe_task(
+    llm: LLM, tags: dict[str, TrackTags], config: DescriberConfig
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(descriptions, failures): one description per track from its tags and the closest
+    human-written examples; a track whose answer never validates is listed, not fatal."""
+    bank, progress, out, failed = load_analogies(), log_progress("describe tracks"), {}, {}
+    for done, (path, track) in enumerate(tags.items(), start=1):
+        try:
+            out[path] = describe_track(llm, track.tags, bank, config)
+        except LLMOutputError as error:
+            failed[path] = str(error)
+        progress(done, len(tags))
+    return out, failed
+
+
+@flow(name="describe-library")
+def describe_library(
+    folder: str,
+    index_dir: str | None = None,
+    settings: Settings | None = None,
+    describer: DescriberConfig | None = None,
+) -> DescribeLibraryResult:
+    """Tag, describe and index every audio file under ``folder`` (sub-folders name moods)."""
+    settings = settings or load_settings()
+    root = Path(folder)
+    paths = list_tracks(root) if root.is_dir() else []
+    if not paths:
+        raise EmptyInputError(f"No audio files (wav, flac, ogg, opus, mp3) under {folder}.")
+    tagger = MusicnnTagger(cache=JsonCache(settings.cache_dir / "music-tags"))
+    llm = create_llm(settings)
+    tagged = tag_task(tagger, paths)
+    good = {p: t for p, t in tagged.items() if isinstance(t, TrackTags)}
+    skipped = {p: t for p, t in tagged.items() if isinstance(t, str)}
+    if not good:
+        raise EmptyInputError(
+            f"No track under {folder} could be tagged: {list(skipped.values())[:3]}"
+        )
+    descriptions, failed = describe_task(llm, good, describer or DescriberConfig())
+    tracks = [
+        LibraryTrack(
+            path=path,
+            sha256=sha256_file(path),
+            duration_s=audio_duration(path),
+            mood=Path(path).parent.name if Path(path).parent != root else None,
+            tags=tags.tags,
+            top_tags=tags.top(6),
+            # Without a valid description, the tags stand in for one (listed in the result).
+            description=descriptions.get(path) or "Music tagged " + ", ".join(tags.top(6)),
+            audio_embedding=tags.embedding,
+        )
+        for path, tags in good.items()
+    ]
+    library = MusicLibrary.from_tracks(tracks, SentenceQueryEncoder(settings))
+    target = Path(index_dir) if index_dir else settings.cache_dir / "music-library"
+    library.save(target)
+    create_table_artifact(
+        key="music-library",
+        table=[
+            {"track": Path(t.path).name, "tags": t.tags_text(), "description": t.description}
+            for t in tracks
+        ],
+    )
+    return DescribeLibraryResult(
+        tracks=len(tracks),
+        skipped=skipped,
+        tagger_runs=tagger.runs,
+        llm_calls=llm.calls,
+        index_dir=str(target),
+    )

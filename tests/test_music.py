@@ -1,0 +1,110 @@
+"""Music: tagging, descriptions by analogy, the library index, search, generation."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from clipflows.agents.music_describer import closest_analogies, load_analogies
+from clipflows.components.errors import EmptyInputError, MissingWeightsError
+from clipflows.components.music_data import list_tracks, packaged_tracks_dir
+from clipflows.components.music_library import MusicLibrary
+from clipflows.components.query_encoders import SentenceQueryEncoder
+from clipflows.components.vector_index import IndexConfig, VectorIndex
+
+
+@pytest.fixture(scope="module")
+def small_library_folder(tmp_path_factory) -> Path:
+    """One track per mood folder, plus a corrupt file."""
+    root = tmp_path_factory.mktemp("tracks")
+    for mood in sorted(p for p in packaged_tracks_dir().iterdir() if p.is_dir()):
+        (root / mood.name).mkdir()
+        first = sorted(mood.glob("*.opus"))[0]
+        shutil.copy(first, root / mood.name / first.name)
+    (root / "calm" / "broken.wav").write_bytes(b"RIFF not really audio")
+    return root
+
+
+def test_the_packaged_tracks_are_found():
+    tracks = list_tracks(packaged_tracks_dir())
+    assert len(tracks) == 28
+    assert {t.parent.name for t in tracks} == {"calm", "energetic", "happy", "nostalgic", "tender"}
+
+
+def test_analogies_are_chosen_by_tag_similarity():
+    bank = load_analogies()
+    assert 12 <= len(bank) <= 20
+    calm = closest_analogies({"guitar": 0.9, "slow": 0.7, "soft": 0.5}, bank, 2)
+    assert all("guitar" in a.tags for a in calm)
+    dance = closest_analogies({"techno": 0.9, "dance": 0.8, "fast": 0.6}, bank, 1)
+    assert "techno" in dance[0].tags
+
+
+def test_exact_and_ivf_indexes_agree_on_clustered_data(tmp_path):
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(50, 32))
+    vectors = (centres[rng.integers(0, 50, 5000)] + 0.3 * rng.normal(size=(5000, 32))).astype(
+        np.float32
+    )
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    exact = VectorIndex.build(vectors, IndexConfig(exact_threshold=10_000))
+    ivf = VectorIndex.build(vectors, IndexConfig(exact_threshold=1000, probes=8))
+    assert exact.exact and not ivf.exact
+    _, truth = exact.search(vectors[:50], 5)
+    _, approx = ivf.search(vectors[:50], 5)
+    recall = np.mean([len(set(a) & set(b)) / 5 for a, b in zip(truth, approx, strict=True)])
+    assert recall > 0.9 and (truth[:, 0] == np.arange(50)).all()
+    ivf.save(tmp_path / "i.faiss")
+    assert (VectorIndex.load(tmp_path / "i.faiss").search(vectors[:5], 5)[1] == approx[:5]).all()
+
+
+@pytest.mark.slow
+def test_describe_library_tags_describes_indexes_and_reruns_free(
+    small_library_folder, settings, tmp_path, prefect_harness
+):
+    from clipflows.flows.music_library import describe_library
+
+    first = describe_library(str(small_library_folder), str(tmp_path / "index"), settings)
+    assert first.tracks == 5 and list(first.skipped) == [
+        str(small_library_folder / "calm" / "broken.wav")
+    ]
+    assert first.tagger_runs == 1 and first.llm_calls >= 5
+    library = MusicLibrary.load(tmp_path / "index", SentenceQueryEncoder())
+    tags = [tuple(t.top_tags) for t in library.tracks]
+    assert len(set(tags)) > 1  # the float16 overflow would give every track the same tags
+    assert all(0 <= v <= 1 for t in library.tracks for v in t.tags.values())
+    assert all(len(t.audio_embedding) == 200 for t in library.tracks)
+    assert all(10 <= len(t.description) <= 200 for t in library.tracks)
+    assert {t.mood for t in library.tracks} == {"calm", "energetic", "happy", "nostalgic", "tender"}
+    hits = library.search_text("calm acoustic guitar", k=3, field="tags")
+    assert len(hits) == 3 and hits[0][1] >= hits[1][1] >= hits[2][1]
+    again = describe_library(str(small_library_folder), str(tmp_path / "index2"), settings)
+    assert again.tagger_runs == 0 and again.llm_calls == 0
+
+
+def test_an_empty_folder_is_a_clear_error(settings, tmp_path):
+    from clipflows.flows.music_library import describe_library
+
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(EmptyInputError, match="No audio files"):
+        describe_library.fn(str(tmp_path / "empty"), settings=settings)
+
+
+@pytest.mark.slow
+def test_musicgen_debug_model_generates_and_real_weights_fail_fast(tmp_path, monkeypatch):
+    from clipflows.components.music_generation import MusicGenerator
+
+    clip = MusicGenerator("debug").generate("calm acoustic guitar", 1.0, tmp_path / "g.wav")
+    info = sf.info(clip.path)
+    assert abs(info.duration - 1.0) < 0.05 and clip.sample_rate == info.samplerate
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    started = time.monotonic()
+    with pytest.raises(MissingWeightsError, match="Hugging Face cache"):
+        MusicGenerator("facebook/musicgen-small").generate("x", 1.0, tmp_path / "r.wav")
+    assert time.monotonic() - started < 10 and not (tmp_path / "r.wav").exists()
