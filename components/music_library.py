@@ -73,7 +73,12 @@ class MusicLibrary:
         return folder
 
     @classmethod
-    def load(cls, folder: Path, encoder) -> MusicLibrary:
+    def load(cls, folder: Path, encoder=None) -> MusicLibrary:
+        """A saved library; ``encoder`` embeds queries (default: the offline sentence encoder)."""
+        if encoder is None:
+            from .sentence_encoder import SentenceEncoder
+
+            encoder = SentenceEncoder()
         tracks = [
             LibraryTrack.model_validate(t)
             for t in json.loads((folder / FILES["tracks"]).read_text())

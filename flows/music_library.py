@@ -21,7 +21,7 @@ from clipflows.components.errors import EmptyInputError
 from clipflows.components.music_data import list_tracks
 from clipflows.components.music_library import LibraryTrack, MusicLibrary
 from clipflows.components.music_tagger import MusicnnTagger, TrackTags
-from clipflows.components.query_encoders import SentenceQueryEncoder
+from clipflows.components.sentence_encoder import SentenceEncoder
 from clipflows.components.settings import Settings, load_settings
 
 from .progress import log_progress
@@ -95,7 +95,7 @@ def describe_library(
         )
         for path, tags in good.items()
     ]
-    library = MusicLibrary.from_tracks(tracks, SentenceQueryEncoder(settings))
+    library = MusicLibrary.from_tracks(tracks, SentenceEncoder(settings))
     target = Path(index_dir) if index_dir else settings.cache_dir / "music-library"
     library.save(target)
     create_table_artifact(
