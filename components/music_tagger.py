@@ -55,18 +55,20 @@ class MusicnnTagger:
         for path, key in keys.items():
             cached = self.cache.get(key) if self.cache is not None else None
             if isinstance(cached, str):
-                found[path] = TrackTags.model_validate_json(cached)
+                value = json.loads(cached)
+                found[path] = (
+                    value["error"] if "error" in value else TrackTags.model_validate(value)
+                )
         missing = [p for p in keys if p not in found]
         if missing:
             self.runs += 1
             for path, value in self._run(missing).items():
-                if "error" in value:
-                    found[path] = value["error"]
-                    continue
-                tags = TrackTags(tags=value["tags"], embedding=value["embedding"])
-                found[path] = tags
+                # Failures are cached too: the same bytes fail the same way next time.
+                found[path] = (
+                    value["error"] if "error" in value else TrackTags.model_validate(value)
+                )
                 if self.cache is not None:
-                    self.cache.set(keys[path], tags.model_dump_json())
+                    self.cache.set(keys[path], json.dumps(value))
         return found
 
     def _run(self, paths: list[str]) -> dict:

@@ -17,11 +17,17 @@ def _spectrogram_patches(path: str, n_frames: int):
     normal-level audio, which gives every track the same tags."""
     import librosa
     import numpy as np
+    import soundfile as sf
     from musicnn import configuration as config
 
-    audio, rate = librosa.load(path, sr=config.SR, mono=True)
+    data, rate = sf.read(path, dtype="float32", always_2d=True)  # clear errors for bad files
+    audio = librosa.resample(data.mean(axis=1), orig_sr=rate, target_sr=config.SR)
     mel = librosa.feature.melspectrogram(
-        y=audio, sr=rate, hop_length=config.FFT_HOP, n_fft=config.FFT_SIZE, n_mels=config.N_MELS
+        y=audio,
+        sr=config.SR,
+        hop_length=config.FFT_HOP,
+        n_fft=config.FFT_SIZE,
+        n_mels=config.N_MELS,
     ).T.astype(np.float32)
     mel = np.log10(10000 * mel + 1)
     if len(mel) < n_frames:
