@@ -34,7 +34,13 @@ case "${1:-start}" in
     ;;
   stop)
     for name in serve server; do
-      if alive "$name"; then kill -TERM "$(cat "$STACK_DIR/$name.pid")"; echo "stopped $name"; fi
+      if alive "$name"; then
+        pid="$(cat "$STACK_DIR/$name.pid")"
+        kill -TERM "$pid"
+        for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"  # serve can hang on a closed websocket
+        echo "stopped $name"
+      fi
       rm -f "$STACK_DIR/$name.pid"
     done
     ;;
