@@ -15,7 +15,7 @@ from typing import Literal
 from prefect import flow
 from pydantic import BaseModel, Field
 
-from clipflows.agents.llm import create_llm
+from clipflows.agents.llm import LLMOutputError, create_llm
 from clipflows.agents.planner import Plan, plan
 from clipflows.components.settings import Settings, load_settings
 
@@ -42,7 +42,7 @@ class StepOutcome(BaseModel):
 
 class AssistantAnswer(BaseModel):
     request: str
-    plan: Plan
+    plan: Plan | None  # None when the LLM gave no valid plan (see outcomes)
     outcomes: list[StepOutcome]
     answer: str
 
@@ -61,8 +61,8 @@ def refusal(arguments: dict[str, str], guard: Guardrails) -> str | None:
 
 def _run_step(
     tool: str, arguments: dict[str, str], settings: Settings, output: Path
-) -> StepOutcome:
-    """Run one checked step as a subflow and summarise its result in a sentence."""
+) -> tuple[str, str | None]:
+    """Run one checked step as a subflow; returns its result in a sentence and its report."""
     if tool == "set_difference":
         from .set_difference import set_difference
 
@@ -71,13 +71,7 @@ def _run_step(
         )
         best = result.ranking[0]
         summary = f"Top difference: '{best.text}' (more true of {best.direction}, AUROC {best.auroc:.2f})."
-        return StepOutcome(
-            tool=tool,
-            arguments=arguments,
-            status="done",
-            summary=summary,
-            report=result.report.get("report.html"),
-        )
+        return summary, result.report.get("report.html")
     if tool == "classify":
         from .classify import ClassifyConfig, classify
 
@@ -89,13 +83,7 @@ def _run_step(
             f"{result.images} images, {len(result.class_names)} classes: one template "
             f"{result.accuracy('one template'):.1%}, FuDD + fusion {result.accuracy('FuDD + fusion'):.1%}."
         )
-        return StepOutcome(
-            tool=tool,
-            arguments=arguments,
-            status="done",
-            summary=summary,
-            report=result.report.get("report.html"),
-        )
+        return summary, result.report.get("report.html")
     if tool == "train_clip":
         from clipflows.components.clip_training import ClipTrainConfig
         from clipflows.components.world_clip import TINY_ARCHITECTURE
@@ -105,14 +93,9 @@ def _run_step(
         trained = train_clip_flow(
             arguments["data"], arguments["output"], ClipTrainConfig(architecture=TINY_ARCHITECTURE)
         )
-        summary = f"Trained {trained.steps} steps, final loss {trained.final_loss:.3f}."
-        return StepOutcome(
-            tool=tool,
-            arguments=arguments,
-            status="done",
-            summary=summary,
-            report=arguments["output"],
-        )
+        return f"Trained {trained.steps} steps, final loss {trained.final_loss:.3f}.", arguments[
+            "output"
+        ]
     raise ValueError(f"No runner for tool {tool!r}.")
 
 
@@ -126,7 +109,13 @@ def ask(
     """Plan ``request`` (or take ``given_plan``), check each step, run the allowed ones."""
     settings = settings or load_settings()
     guard = guard or Guardrails()
-    chosen = given_plan or plan(create_llm(settings), request)
+    try:
+        chosen = given_plan or plan(create_llm(settings), request)
+    except LLMOutputError as error:  # no valid plan: say so, run nothing
+        failed = StepOutcome(
+            tool="plan", arguments={}, status="failed", summary=f"No valid plan: {error}"
+        )
+        return AssistantAnswer(request=request, plan=None, outcomes=[failed], answer=failed.summary)
     outcomes: list[StepOutcome] = []
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for index, step in enumerate(chosen.steps):
@@ -169,7 +158,16 @@ def ask(
             continue
         output = settings.cache_dir / "assistant-runs" / f"{stamp}-{index}-{step.tool}"
         try:
-            outcomes.append(_run_step(step.tool, arguments, settings, output))
+            summary, report = _run_step(step.tool, arguments, settings, output)
+            outcomes.append(
+                StepOutcome(
+                    tool=step.tool,
+                    arguments=arguments,
+                    status="done",
+                    summary=summary,
+                    report=report,
+                )
+            )
         except Exception as error:  # noqa: BLE001 - one failed step is reported; the others run
             outcomes.append(
                 StepOutcome(
