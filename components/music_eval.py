@@ -1,9 +1,10 @@
-"""Text-to-music retrieval against mood labels: precision@k of mood queries."""
+"""Music retrieval scores: precision@k of mood queries; recall@k and median rank of pairs."""
 
 from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
 from pydantic import BaseModel
 
 from .music_library import MusicLibrary
@@ -40,4 +41,39 @@ def mood_precision(library: MusicLibrary, field: str, k: int = 5) -> RetrievalSc
         precision=sum(per_mood.values()) / len(per_mood),
         per_mood=per_mood,
         chance=chance,
+    )
+
+
+class RankScores(BaseModel):
+    """Where each query's true item lands in its ranking (1 = first)."""
+
+    queries: int
+    gallery: int
+    recall: dict[int, float]  # k -> share of queries with the true item in the top k
+    median_rank: float
+
+
+def true_item_ranks(scores: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """1-based rank of ``targets[q]`` in row q of ``scores`` [queries, gallery]; ties count
+    against the true item, so a constant scorer ranks last rather than first."""
+    true = scores[np.arange(len(targets)), targets]
+    return (scores >= true[:, None]).sum(axis=1)
+
+
+def rank_scores(ranks: np.ndarray, gallery: int, ks: tuple[int, ...] = (1, 5, 10)) -> RankScores:
+    return RankScores(
+        queries=len(ranks),
+        gallery=gallery,
+        recall={k: float(np.mean(ranks <= k)) for k in ks},
+        median_rank=float(np.median(ranks)),
+    )
+
+
+def chance_scores(gallery: int, queries: int, ks: tuple[int, ...] = (1, 5, 10)) -> RankScores:
+    """What a random ranking scores in expectation."""
+    return RankScores(
+        queries=queries,
+        gallery=gallery,
+        recall={k: min(k, gallery) / gallery for k in ks},
+        median_rank=(gallery + 1) / 2,
     )

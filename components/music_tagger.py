@@ -27,6 +27,10 @@ class TaggerError(ClipflowsError):
 class TrackTags(BaseModel):
     tags: dict[str, float]
     embedding: list[float]  # the tagger's penultimate layer, averaged over time
+    # The same layer per window of patch_seconds, back to back from the start (empty when the
+    # tagger has no windows); music clips of a track are pooled from these.
+    patch_embeddings: list[list[float]] = []
+    patch_seconds: float = 3.0
 
     def top(self, count: int = 8) -> list[str]:
         return [t for t, _ in sorted(self.tags.items(), key=lambda kv: -kv[1])[:count]]
@@ -45,7 +49,7 @@ class MusicnnTagger:
 
     def __init__(self, model: str = "MTT_musicnn", cache: JsonCache | None = None):
         self.model = model
-        self.identity = f"musicnn:{model}:float32-input"
+        self.identity = f"musicnn:{model}:float32-input:patches"
         self.cache = cache
         self.runs = 0  # worker processes started (zero when everything came from the cache)
 

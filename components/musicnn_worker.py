@@ -2,7 +2,8 @@
 
 A process of its own because importing TensorFlow 1-style code switches eager mode off for the
 whole process, and TensorFlow's threads would sit beside torch's. Prints one JSON object: per
-file either {"tags": {...}, "embedding": [...]} or {"error": "..."}.
+file either {"tags": {...}, "embedding": [...], "patch_embeddings": [[...], ...]} or
+{"error": "..."}; a patch is musicnn's 3-second input window, taken back to back.
 """
 
 from __future__ import annotations
@@ -68,11 +69,11 @@ def main(model: str, paths: list[str]) -> dict:
             results[path] = {"error": f"{type(error).__name__}: {error}"}
             continue
         tags, features = session.run([probabilities, penultimate], {x: patches, training: False})
+        per_patch = np.asarray(features).reshape(len(patches), -1)
         results[path] = {
             "tags": {label: float(v) for label, v in zip(labels, tags.mean(axis=0), strict=True)},
-            "embedding": [
-                float(v) for v in np.asarray(features).reshape(len(patches), -1).mean(axis=0)
-            ],
+            "embedding": [float(v) for v in per_patch.mean(axis=0)],
+            "patch_embeddings": np.round(per_patch, 5).tolist(),
         }
     return results
 

@@ -104,7 +104,7 @@ def describe(objects: list[WorldObject], background: str, rng: random.Random) ->
     return phrase
 
 
-def _polygon(shape: str, x: float, y: float, r: float) -> list[tuple[float, float]]:
+def shape_polygon(shape: str, x: float, y: float, r: float) -> list[tuple[float, float]]:
     if shape == "square":
         s = r * 0.85
         return [(x - s, y - s), (x + s, y - s), (x + s, y + s), (x - s, y + s)]
@@ -133,7 +133,7 @@ def render(objects: list[WorldObject], background: str, size: int) -> Image.Imag
         if o.shape == "circle":
             draw.ellipse([x - r, y - r, x + r, y + r], fill=COLOURS[o.colour])
         else:
-            draw.polygon(_polygon(o.shape, x, y, r), fill=COLOURS[o.colour])
+            draw.polygon(shape_polygon(o.shape, x, y, r), fill=COLOURS[o.colour])
     return canvas.resize((size, size), Image.Resampling.LANCZOS)
 
 

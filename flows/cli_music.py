@@ -80,3 +80,73 @@ def music_generate(
     console.print(
         f"{clip.duration_s:.1f} s at {clip.sample_rate} Hz from {clip.model}: {clip.path}"
     )
+
+
+@app.command("music-train")
+def music_train(
+    library: Annotated[
+        Path | None, typer.Option(help="Described library (music-describe -o); default: cache.")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Model folder.")] = None,
+    steps: Annotated[int | None, typer.Option(min=1, help="Training steps.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Train the video/text -> music model on synthetic paired videos; print held-out recall."""
+    from .music_retrieval import MusicRetrievalConfig, scores_markdown, train_music_retrieval
+
+    retrieval = MusicRetrievalConfig()
+    if steps:
+        retrieval.training.steps = steps
+    result = train_music_retrieval(
+        str(library) if library else None,
+        str(output) if output else None,
+        load_cli_settings(config),
+        retrieval,
+    )
+    console.print(scores_markdown(result))
+    console.print(f"Model and library index: {result.model_dir}")
+
+
+@app.command("music-recommend")
+def music_recommend(
+    video: Annotated[
+        Path | None, typer.Argument(help="A video file or a folder of frames.")
+    ] = None,
+    text: Annotated[str | None, typer.Option("--text", "-t", help="What you wish for.")] = None,
+    k: Annotated[int, typer.Option("-k", min=1)] = 5,
+    model_dir: Annotated[Path | None, typer.Option(help="music-train -o; default: cache.")] = None,
+    generate: Annotated[bool, typer.Option(help="Also generate a clip with MusicGen.")] = False,
+    generator: Annotated[
+        str, typer.Option(help="facebook/musicgen-small, ... or debug")
+    ] = "facebook/musicgen-small",
+    output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Rank library tracks for a video, a text wish, or both."""
+    from .music_retrieval import recommend
+
+    result = recommend(
+        str(video) if video else None,
+        text,
+        k,
+        str(model_dir) if model_dir else None,
+        load_cli_settings(config),
+        generate=generate,
+        generator=generator,
+        output=str(output) if output else None,
+    )
+    table = Table("score", "track", "from", "mood", "tags", "description")
+    for item in result.recommendations:
+        table.add_row(
+            f"{item.score:.3f}",
+            Path(item.track.path).name,
+            f"{item.start_s:.0f} s",
+            item.track.mood or "",
+            item.track.tags_text(),
+            item.track.description,
+        )
+    console.print(table)
+    if result.generated:
+        console.print(f"Generated ({result.generated.model}): {result.generated.path}")
+    if result.generation_error:
+        console.print(f"[yellow]No clip generated:[/yellow] {result.generation_error}")
