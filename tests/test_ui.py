@@ -126,3 +126,28 @@ def test_assistant_page_answers_with_checked_steps(ui_env, prefect_harness, tmp_
     assert len(messages) == 2  # the request and the answer
     answer = " ".join(str(m.markdown[0].value) for m in app.chat_message[1:])
     assert any(s in answer for s in ("done", "refused", "declined", "failed", "confirmation"))
+
+
+@pytest.mark.slow
+def test_music_page_recommends_for_a_sample_video(ui_env, prefect_harness, monkeypatch):
+    from clipflows.components.settings import default_cache_dir
+
+    # Tags, LLM answers and paired videos are cached in the user cache; train from those.
+    monkeypatch.setenv("CLIPFLOWS_CACHE_DIR", str(default_cache_dir()))
+    app = page("music").run()
+    if app.button and app.button[0].label.startswith("Describe"):
+        app.button[0].click().run()  # the first time on this machine: train
+        app = page("music").run()
+    assert not app.exception, app.exception
+    app.text_input[0].input("calm acoustic guitar")
+    app.slider[0].set_value(3)
+    app.checkbox[0].check().run()  # enables the model choice
+    app.selectbox[1].select("debug")
+    app.button[0].click().run()
+    assert not app.exception, app.exception
+    assert not app.error, [e.value for e in app.error]
+    assert len(app.get("audio")) == 4  # three tracks and the generated clip
+    text = " ".join(str(m.value) for m in app.markdown)
+    assert text.count("tags:") == 3
+    assert any("held-out" in e.label for e in app.expander)
+    assert len(app.get("download_button")) == 1

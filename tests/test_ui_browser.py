@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,14 +22,14 @@ pytestmark = pytest.mark.skipif(
 APP = Path(__file__).resolve().parents[1] / "ui" / "app.py"
 
 
-@pytest.fixture
-def served_app(tmp_path, world_spec):
-    """``streamlit run`` on a free port with the world CLIP; stopped by PID afterwards."""
+@contextmanager
+def serve_app(cache_dir: Path, clip: str, log_path: Path) -> Iterator[str]:
+    """``streamlit run`` on a free port; stopped by PID when the block ends."""
     port = free_port()
     env = {
         **os.environ,
-        "CLIPFLOWS_CACHE_DIR": str(tmp_path / "cache"),
-        "CLIPFLOWS_CLIP": world_spec,
+        "CLIPFLOWS_CACHE_DIR": str(cache_dir),
+        "CLIPFLOWS_CLIP": clip,
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
     }
@@ -36,15 +38,21 @@ def served_app(tmp_path, world_spec):
         "--server.port", str(port), "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
-    log = (tmp_path / "streamlit.log").open("w")
-    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_url(f"http://127.0.0.1:{port}/_stcore/health", 120)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
+    with log_path.open("w") as log:
+        server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for_url(f"http://127.0.0.1:{port}/_stcore/health", 120)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+@pytest.fixture
+def served_app(tmp_path, world_spec):
+    """The app with the world CLIP and a fresh cache."""
+    with serve_app(tmp_path / "cache", world_spec, tmp_path / "streamlit.log") as url:
+        yield url
 
 
 @pytest.mark.slow
@@ -71,6 +79,49 @@ def test_set_difference_page_in_chromium(served_app, tmp_path):
     assert "Top difference: red (more true of A" in body
     assert shot.stat().st_size > 20_000
     print(f"screenshot: {shot}")
+
+
+@pytest.fixture
+def music_model_cache(world_spec, prefect_harness) -> Path:
+    """The user cache, with the music model trained (from cached tags, answers and videos)."""
+    from clipflows.components.music_data import packaged_tracks_dir
+    from clipflows.components.settings import Settings, default_cache_dir
+    from clipflows.flows.music_library import describe_library
+    from clipflows.flows.music_retrieval import default_model_dir, train_music_retrieval
+
+    settings = Settings(cache_dir=default_cache_dir(), clip=world_spec)
+    if not (default_model_dir(settings) / "music_index.npz").is_file():
+        library = settings.cache_dir / "music-library"
+        describe_library(str(packaged_tracks_dir()), str(library), settings)
+        train_music_retrieval(str(library), settings=settings)
+    return settings.cache_dir
+
+
+@pytest.mark.slow
+def test_home_and_music_pages_in_chromium(music_model_cache, tmp_path, world_spec):
+    browser = Browser(tmp_path / "chromium-profile")
+    with serve_app(music_model_cache, world_spec, tmp_path / "streamlit.log") as served:
+        try:
+            browser.goto(served)
+            home = browser.wait_for_text("LLM reachable", 120)
+            home_shot = browser.screenshot(tmp_path / "home.png")
+            browser.goto(f"{served}/music")
+            browser.wait_for_text("Find music", 120)
+            deadline = time.monotonic() + 30
+            while not browser.click_button("Find music"):
+                assert time.monotonic() < deadline, "no Find music button"
+                time.sleep(0.5)
+            browser.wait_for(
+                'document.body.innerText.split("best-matching part starts at").length > 5', 300
+            )
+            body = browser.evaluate("document.body.innerText")
+            music_shot = browser.screenshot(tmp_path / "music.png")
+        finally:
+            browser.close()
+    assert "Music for video" in home and "Set difference" in home
+    assert body.count("best-matching part starts at") == 5 and "tags:" in body
+    assert home_shot.stat().st_size > 10_000 and music_shot.stat().st_size > 20_000
+    print(f"screenshots: {home_shot} {music_shot}")
 
 
 def test_clipflows_ui_serves_the_app(tmp_path):

@@ -19,6 +19,7 @@ def main() -> None:
             st.Page(PAGES / "set_difference.py", title="Set difference", url_path="set_difference"),
             st.Page(PAGES / "classification.py", title="Classification", url_path="classification"),
             st.Page(PAGES / "separation.py", title="Sound separation", url_path="separation"),
+            st.Page(PAGES / "music.py", title="Music for video", url_path="music"),
             st.Page(PAGES / "assistant.py", title="Assistant", url_path="assistant"),
             st.Page(PAGES / "runs.py", title="Runs", url_path="runs"),
         ]

@@ -17,6 +17,8 @@ st.markdown(
     "- **Classification** (FuDD): zero-shot classes, with LLM descriptions that tell the "
     "confusable ones apart.\n"
     "- **Sound separation** (CLIPSep): keep the sound a query describes.\n"
+    "- **Music for video** (prompt analogies): tracks for a video and an optional wish in "
+    "words, with tags and LLM descriptions; optionally a MusicGen clip.\n"
     "- **Assistant**: ask in words; the LLM plans which workflows to run.\n"
     "- **Runs**: reports of earlier runs."
 )
