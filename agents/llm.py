@@ -101,8 +101,15 @@ class LLM:
             self.cache.set(key, text)
         return text
 
-    def ask_structured(self, messages: MessagesLike, schema: type[T]) -> T:
-        """A validated ``schema`` instance; invalid answers are retried, then LLMOutputError."""
+    def ask_structured(
+        self, messages: MessagesLike, schema: type[T], remember_failure: bool = False
+    ) -> T:
+        """A validated ``schema`` instance; invalid answers are retried, then LLMOutputError.
+
+        With ``remember_failure``, a prompt that never validated fails again from the cache
+        (sampling is seeded, so asking again would fail the same way); transport errors are
+        never remembered.
+        """
         assert_bounded(schema)
         chat = normalise_messages(messages)
         response_format = response_format_for(schema, self.structured_output)
@@ -113,6 +120,10 @@ class LLM:
                 return _validate(schema, cached)
             except ValidationError:
                 pass
+        failed = self.cache.get("failed:" + key) if remember_failure and self.cache else None
+        if isinstance(failed, str):
+            known = json.loads(failed)
+            raise LLMOutputError(schema.__name__, known["raw"], known["attempts"], known["reason"])
         attempt, raw, reason = chat, "", ""
         for _ in range(self.max_retries + 1):
             raw = self._complete(attempt, response_format)
@@ -125,6 +136,9 @@ class LLM:
             if self.cache is not None:
                 self.cache.set(key, raw)  # only answers that validated are ever cached
             return result
+        if remember_failure and self.cache is not None:
+            record = {"raw": raw, "attempts": self.max_retries + 1, "reason": reason}
+            self.cache.set("failed:" + key, json.dumps(record))
         raise LLMOutputError(schema.__name__, raw, self.max_retries + 1, reason)
 
     def cache_key(self, messages: Sequence[BaseMessage], response_format: Any) -> str:

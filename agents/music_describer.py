@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import numpy as np
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from .llm import LLM
 
@@ -64,6 +64,29 @@ def closest_analogies(tags: dict[str, float], bank: Sequence[Analogy], count: in
     return [bank[i] for i in order]
 
 
+def _normal(text: str) -> str:
+    return " ".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
+
+
+def fresh_description_schema(shown: Sequence[Analogy]) -> type[MusicDescription]:
+    """The description schema plus two checks a small model needs: the answer is not a copy of
+    an example it was shown, and it is a sentence rather than JSON text. A failed check is fed
+    back to the model like any validation error."""
+    openings = [_normal(a.description)[:40] for a in shown]
+
+    class MusicDescription_(MusicDescription):  # noqa: N801 - same schema, more checks
+        @field_validator("description")
+        @classmethod
+        def not_copied(cls, value: str) -> str:
+            if any(opening in _normal(value) for opening in openings):
+                raise ValueError("it copies an example; describe the given tags in new words")
+            if "{" in value or "}" in value or "json" in value.lower():
+                raise ValueError("it contains JSON text; give only the sentence")
+            return value
+
+    return MusicDescription_
+
+
 def describe_track(
     llm: LLM, tags: dict[str, float], bank: Sequence[Analogy], config: DescriberConfig
 ) -> str:
@@ -72,4 +95,6 @@ def describe_track(
     shots = closest_analogies(tags, bank, config.examples)
     examples = "\n".join(f"Tags: {', '.join(a.tags)}\nDescription: {a.description}" for a in shots)
     prompt = f"{examples}\nTags: {', '.join(top)}\nDescription:"
-    return llm.ask_structured([("system", SYSTEM), ("human", prompt)], MusicDescription).description
+    schema = fresh_description_schema(shots)
+    messages = [("system", SYSTEM), ("human", prompt)]
+    return llm.ask_structured(messages, schema, remember_failure=True).description

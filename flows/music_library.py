@@ -108,6 +108,7 @@ def describe_library(
     return DescribeLibraryResult(
         tracks=len(tracks),
         skipped=skipped,
+        description_failures=failed,
         tagger_runs=tagger.runs,
         llm_calls=llm.calls,
         index_dir=str(target),

@@ -166,6 +166,20 @@ def test_never_valid_answer_raises_after_max_retries_plus_one_calls(tmp_path: Pa
     assert len(llm.cache) == 0  # invalid answers are never cached
 
 
+def test_a_remembered_failure_fails_again_without_a_call(tmp_path: Path) -> None:
+    llm = make_llm(tmp_path, max_retries=1)
+    with pytest.raises(LLMOutputError):
+        llm.ask_structured([("user", "Give one word.")], Never, remember_failure=True)
+    assert llm.calls == 2
+    again = make_llm(tmp_path, max_retries=1)
+    with pytest.raises(LLMOutputError, match="accepts nothing") as caught:
+        again.ask_structured([("user", "Give one word.")], Never, remember_failure=True)
+    assert again.calls == 0 and caught.value.attempts == 2
+    with pytest.raises(LLMOutputError):  # without the flag, the model is asked again
+        again.ask_structured([("user", "Give one word.")], Never)
+    assert again.calls == 2
+
+
 def test_dead_server_gives_one_clear_error_naming_the_url(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}/v1"
     llm = make_llm(tmp_path, backend="openai-compatible", base_url=url, model="any", timeout_s=5)
