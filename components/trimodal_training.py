@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from pydantic import BaseModel, Field
 
+from .cache import sha256_bytes
 from .trimodal import TrimodalConfig, TrimodalModel, contrastive_loss
 
 CHECKPOINT = "checkpoint.pt"
@@ -37,6 +38,11 @@ class PairedFeatures:
             raise ValueError(f"Feature arrays disagree on the number of rows: {sorted(rows)}.")
         if len(self.video) < 2:
             raise ValueError("Contrastive training needs at least two training pairs.")
+
+    def fingerprint(self) -> str:
+        """A hash of the training data, so a checkpoint is never resumed on other data."""
+        arrays = (self.video, self.text, self.music, self.clip)
+        return sha256_bytes(b"".join(np.ascontiguousarray(a).tobytes() for a in arrays))
 
 
 class RetrievalTrainConfig(BaseModel):
@@ -120,9 +126,9 @@ def train_retrieval(
     checkpoint = output / CHECKPOINT
     if checkpoint.is_file():
         state = torch.load(checkpoint, weights_only=False)
-        if state["config"] != config.model_dump():
+        if state["config"] != config.model_dump() or state["data"] != features.fingerprint():
             raise ValueError(
-                f"{checkpoint} belongs to a different training config; "
+                f"{checkpoint} belongs to a different training config or training set; "
                 "remove the folder or choose another output."
             )
         model.load_state_dict(state["model"])
@@ -151,6 +157,7 @@ def train_retrieval(
                 "step": step + 1,
                 "losses": losses,
                 "config": config.model_dump(),
+                "data": features.fingerprint(),
             }
             torch.save(state, output / f"{CHECKPOINT}.partial")
             (output / f"{CHECKPOINT}.partial").replace(checkpoint)

@@ -109,9 +109,15 @@ def paired_set_task(
 
 
 @task(name="train-retrieval", cache_policy=NO_CACHE)
-def train_task(paired: PairedSet, config: RetrievalTrainConfig, output: Path):
-    """Contrastive training on the training tracks' videos (resumes from a checkpoint)."""
-    return train_retrieval(paired.features("train"), config, output, log_progress("train steps"))
+def train_task(paired: PairedSet, config: RetrievalTrainConfig, runs: Path):
+    """Contrastive training on the training tracks' videos, in a folder named by the paired
+    set and the config, so a rerun resumes its own checkpoint and never another set's."""
+    assert paired.folder is not None
+    output = runs / stable_hash([paired.folder.name, config.model_dump()])[:16]
+    model, result = train_retrieval(
+        paired.features("train"), config, output, log_progress("train steps")
+    )
+    return model, result, output
 
 
 @flow(name="train-music-retrieval")
@@ -132,7 +138,7 @@ def train_music_retrieval(
             "tracks per mood folder (or per folder, if it is not organised by mood)."
         )
     target = Path(output) if output else default_model_dir(settings)
-    model, trained = train_task(paired, config.training, target / "model")
+    model, trained, run = train_task(paired, config.training, target / "runs")
     scores = {
         "trained": evaluate_retrieval(model, paired),
         "untrained": evaluate_retrieval(
@@ -141,10 +147,10 @@ def train_music_retrieval(
     }
     if config.compare_dropout:
         twin = config.training.model_copy(update={"text_dropout": 0.0, "video_dropout": 0.0})
-        without, _ = train_task(paired, twin, target / "no-text-dropout")
+        without, _, _ = train_task(paired, twin, target / "runs")
         scores["no text dropout"] = evaluate_retrieval(without, paired)
     for name in ("trimodal.pt", "trimodal.json"):
-        shutil.copy(target / "model" / name, target / name)
+        shutil.copy(run / name, target / name)
     write_library_index(model, paired, target, video_identity, config.video)
     copy_samples(paired, target / "samples")
     split_of = {c.track: c.split for c in paired.clips}

@@ -177,8 +177,10 @@ def test_training_is_interrupted_and_resumes_exactly(tmp_path):
         assert torch.equal(x, y), name
     assert not list((tmp_path / "cut").glob("*.partial"))
     other = config.model_copy(update={"learning_rate": 0.01})
-    with pytest.raises(ValueError, match="different training config"):
+    with pytest.raises(ValueError, match="different training config or training set"):
         train_retrieval(features, other, tmp_path / "cut")
+    with pytest.raises(ValueError, match="different training config or training set"):
+        train_retrieval(_toy_features(seed=1), config, tmp_path / "cut")
 
 
 def test_the_model_learns_toy_pairs_and_retrieves_with_either_modality(tmp_path):
