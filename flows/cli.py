@@ -243,6 +243,23 @@ def demo(config: ConfigOption = None, clip: ClipOption = None, as_json: bool = F
         f"SI-SDR improvement {sep.si_sdr_improvement:+.1f} dB. Separated: {sep.separated}; "
         f"residual: {sep.residual}; spectrograms: {sep.figure}"
     )
+    music = result.music
+    console.rule("Music for video: held-out synthetic videos, 28 packaged tracks")
+    console.print(
+        f"{music.tracks} tracks described ({music.description_failures} by their tags: the LLM's "
+        "answers never validated). Video-only queries on held-out tracks, recall@10 / median rank: "
+        + ", ".join(
+            f"{name} {recall:.2f} / {music.median_rank[name]:.0f}"
+            for name, recall in music.video_recall_at_10.items()
+        )
+    )
+    table = Table("sample video", "recommended (mood)")
+    for pick in music.picks:
+        table.add_row(
+            pick.video,
+            ", ".join(f"{t} ({m})" for t, m in zip(pick.top_tracks, pick.top_moods, strict=True)),
+        )
+    console.print(table)
 
 
 @app.command()

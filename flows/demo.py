@@ -50,12 +50,28 @@ class SeparationDemo(BaseModel):
     si_sdr_improvement: float  # dB, against the held-out source the query names
 
 
+class MusicPick(BaseModel):
+    video: str
+    top_tracks: list[str]
+    top_moods: list[str]
+
+
+class MusicDemo(BaseModel):
+    tracks: int
+    description_failures: int
+    model_dir: str
+    video_recall_at_10: dict[str, float]  # model -> held-out recall@10 of video-only queries
+    median_rank: dict[str, float]  # the same, median rank of the paired clip
+    picks: list[MusicPick]  # for each held-out sample video, the three tracks recommended
+
+
 class DemoResult(BaseModel):
     clip_spec: str
     world: WorldAccuracy
     set_difference: SetDifferenceDemo
     classification: list[ClassificationDemo]
     separation: SeparationDemo
+    music: MusicDemo
 
 
 @task(name="world-zero-shot")
@@ -151,11 +167,46 @@ def separation_demo(settings: Settings) -> SeparationDemo:
     )
 
 
+def music_demo(settings: Settings) -> MusicDemo:
+    """Describe the packaged tracks, train the video -> music model, recommend for samples."""
+    from pathlib import Path
+
+    from clipflows.components.music_data import packaged_tracks_dir
+
+    from .music_library import describe_library
+    from .music_retrieval import recommend, sample_videos, train_music_retrieval
+
+    library = settings.cache_dir / "music-library"
+    described = describe_library(str(packaged_tracks_dir()), str(library), settings)
+    trained = train_music_retrieval(str(library), settings=settings)
+    model_dir = Path(trained.model_dir)
+    picks = []
+    for video in sample_videos(model_dir):
+        ranked = recommend(str(video), k=3, model_dir=str(model_dir), settings=settings)
+        picks.append(
+            MusicPick(
+                video=video.name,
+                top_tracks=[Path(r.track.path).stem for r in ranked.recommendations],
+                top_moods=[r.track.mood or "" for r in ranked.recommendations],
+            )
+        )
+    video_scores = {name: s["video"] for name, s in trained.scores.items()}
+    video_scores["random"] = trained.scores["trained"]["chance"]
+    return MusicDemo(
+        tracks=described.tracks,
+        description_failures=len(described.description_failures),
+        model_dir=str(model_dir),
+        video_recall_at_10={k: round(v.recall[10], 3) for k, v in video_scores.items()},
+        median_rank={k: v.median_rank for k, v in video_scores.items()},
+        picks=picks,
+    )
+
+
 @flow(name="demo")
 def demo_flow(settings: Settings | None = None) -> DemoResult:
     """The world CLIP's zero-shot accuracy, a set-difference run on world sets, zero-shot
     classification with differential descriptions on confusable world classes, and a
-    text-queried separation of real sounds."""
+    text-queried separation of real sounds, and music for (synthetic) video."""
     settings = settings or load_settings()
     if settings.clip == "world":
         settings = settings.model_copy(update={"clip": "local-dir:" + world_clip_task(settings)})
@@ -165,4 +216,5 @@ def demo_flow(settings: Settings | None = None) -> DemoResult:
         set_difference=set_difference_demo(settings),
         classification=classification_demo(settings),
         separation=separation_demo(settings),
+        music=music_demo(settings),
     )

@@ -131,3 +131,8 @@ def test_demo_runs_every_workflow_offline(world_clip_dir, tmp_path):
     separation = payload["separation"]
     assert separation["si_sdr_improvement"] > 1.0, separation  # a held-out dog from a violin
     assert Path(separation["separated"]).is_file() and Path(separation["figure"]).is_file()
+    music = payload["music"]
+    assert music["tracks"] == 28 and len(music["picks"]) == 5
+    recall = music["video_recall_at_10"]
+    assert recall["trained"] > max(recall["untrained"], recall["random"]), recall
+    assert all(len(p["top_tracks"]) == 3 for p in music["picks"])
