@@ -30,6 +30,8 @@ OTHER_MOOD_COLOUR = "orange"
 # Tempo bands (beats per minute, upper bounds) and the shape drawn for each.
 TEMPO_SHAPES = ((95.0, "circle"), (115.0, "square"), (135.0, "triangle"), (math.inf, "star"))
 QUIET_DB, LOUD_DB = -45.0, -5.0  # RMS levels mapped to energy 0 and 1
+# Bump when drawing or encoding changes: it is part of every cached paired set's key.
+RENDER_VERSION = 2
 
 
 class PairedSetConfig(BaseModel):
@@ -114,27 +116,49 @@ def draw_frames(
     return frames
 
 
-def write_video(frames: list[Image.Image], fps: float, path: Path) -> Path:
-    """Encode frames as an H.264 MP4 with PyAV (MPEG-4 Part 2 where libx264 is missing);
-    written under a temporary name and renamed, so a video on disk is always whole."""
+def write_video(frames: list[Image.Image], fps: float, path: Path, lossless: bool = True) -> Path:
+    """Encode frames as an H.264 MP4 with PyAV, written under a temporary name and renamed.
+
+    Lossless by default, so a paired set decodes to the same pixels every time it is built:
+    lossy x264 output varied between identical encodes here (5 of 40 clips). Lossy (CRF 18)
+    is for videos a browser must play, which cannot decode lossless H.264.
+    """
     import av
 
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.stem + ".partial" + path.suffix)
-    codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
+    # x264 may keep frames for its lookahead: every plane stays referenced until the flush.
+    planes = [rgb_to_yuv420p(np.asarray(frame)) for frame in frames]
     with av.open(str(partial), mode="w") as container:
-        stream = container.add_stream(codec, rate=round(fps))
+        stream = container.add_stream("libx264", rate=round(fps))
         stream.width, stream.height = frames[0].size
         stream.pix_fmt = "yuv420p"
-        if codec == "libx264":
-            stream.options = {"crf": "18", "preset": "veryfast"}
-        for frame in frames:
-            for packet in stream.encode(av.VideoFrame.from_image(frame)):
+        stream.thread_count = 1
+        quality = {"qp": "0"} if lossless else {"crf": "18"}
+        stream.options = {**quality, "preset": "veryfast", "threads": "1"}
+        for plane in planes:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(plane, format="yuv420p")):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
     partial.replace(path)
     return path
+
+
+def rgb_to_yuv420p(rgb: np.ndarray) -> np.ndarray:
+    """BT.601 limited-range YUV 4:2:0 planes stacked as PyAV expects: [H * 3 / 2, W] uint8
+    (done here so the encoder's input is exactly known; sides must be even)."""
+    r, g, b = (rgb[..., i].astype(np.float32) for i in range(3))
+    y = 16 + 0.257 * r + 0.504 * g + 0.098 * b
+    u = 128 - 0.148 * r - 0.291 * g + 0.439 * b
+    v = 128 + 0.439 * r - 0.368 * g - 0.071 * b
+    height, width = y.shape
+
+    def half(plane: np.ndarray) -> np.ndarray:
+        return plane.reshape(height // 2, 2, width // 2, 2).mean(axis=(1, 3))
+
+    chroma = np.concatenate([half(u).ravel(), half(v).ravel()]).reshape(height // 2, width)
+    return np.clip(np.rint(np.concatenate([y, chroma])), 0, 255).astype(np.uint8)
 
 
 def split_tracks(moods: list[str | None], test_fraction: float, seed: int) -> list[str]:

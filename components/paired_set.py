@@ -56,6 +56,7 @@ class PairedSet:
     music_features: np.ndarray  # [clips, d_music]
     text_features: np.ndarray  # [tracks, d_text]
     folder: Path | None = None  # where the set (and its videos) is saved
+    rendered: int = 0  # videos drawn by the build that made this object (not saved)
 
     def video_rows(self, split: str, first_rendering_only: bool = False) -> list[int]:
         return [
@@ -173,10 +174,11 @@ def build_paired_set(
         for c, clip in enumerate(clips)
         for r in range(config.renderings if clip.split == "train" else 1)
     ]
-    video_features = []
+    video_features, rendered = [], 0
     for done, video in enumerate(videos, start=1):
         path = folder / video.path
         if not path.is_file():
+            rendered += 1
             clip = clips[video.clip]
             seed = config.seed * 7919 + video.clip * 31 + video.rendering
             frames = draw_frames(clip.descriptors, tracks[clip.track].mood, seed, config)
@@ -192,6 +194,7 @@ def build_paired_set(
         music_features=np.stack(music),
         text_features=text_encoder.encode_texts([t.description for t in tracks]),
         folder=folder,
+        rendered=rendered,
     )
     paired.save(folder)
     return paired

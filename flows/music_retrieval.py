@@ -28,7 +28,7 @@ from clipflows.components.music_recommender import (
     write_library_index,
 )
 from clipflows.components.music_tagger import MusicnnTagger, TrackTags
-from clipflows.components.music_video_data import PairedSetConfig
+from clipflows.components.music_video_data import RENDER_VERSION, PairedSetConfig, write_video
 from clipflows.components.paired_set import PairedSet, build_paired_set
 from clipflows.components.sentence_encoder import SentenceEncoder
 from clipflows.components.settings import Settings, load_settings
@@ -38,7 +38,7 @@ from clipflows.components.trimodal_training import (
     new_model,
     train_retrieval,
 )
-from clipflows.components.video import VideoConfig, VideoEncoder
+from clipflows.components.video import VideoConfig, VideoEncoder, read_video_frames
 
 from .progress import log_progress
 
@@ -56,6 +56,7 @@ class MusicRetrievalResult(BaseModel):
     tracks: dict[str, int]  # split -> tracks
     clips: dict[str, int]  # split -> clips
     videos_built: bool  # False when the paired set came from the cache
+    videos_rendered: int  # videos drawn by this run (an interrupted build's are reused)
     steps_run: int  # training steps taken by this run (0 when the model was already trained)
     scores: dict[str, dict[str, RankScores]]  # model -> query mode -> scores
 
@@ -85,6 +86,7 @@ def paired_set_task(
     key = stable_hash(
         {
             "paired": config.paired.model_dump(),
+            "render": RENDER_VERSION,
             "video": video_encoder.identity,
             "tagger": tagger.identity,
             "tracks": [(t.sha256, t.mood, t.description) for t in library.tracks],
@@ -152,13 +154,14 @@ def train_music_retrieval(
     for name in ("trimodal.pt", "trimodal.json"):
         shutil.copy(run / name, target / name)
     write_library_index(model, paired, target, video_identity, config.video)
-    copy_samples(paired, target / "samples")
+    copy_samples(paired, target / "samples", config.paired.video_fps)
     split_of = {c.track: c.split for c in paired.clips}
     result = MusicRetrievalResult(
         model_dir=str(target),
         tracks={s: sum(v == s for v in split_of.values()) for s in ("train", "test")},
         clips={s: len(paired.clip_rows(s)) for s in ("train", "test")},
         videos_built=built,
+        videos_rendered=paired.rendered,
         steps_run=trained.steps_run,
         scores=scores,
     )
@@ -169,14 +172,16 @@ def train_music_retrieval(
     return result
 
 
-def copy_samples(paired: PairedSet, folder: Path) -> list[Path]:
+def copy_samples(paired: PairedSet, folder: Path, paired_fps: float) -> list[Path]:
     """Held-out videos to try ``recommend`` with, named by mood, track and start time."""
     folder.mkdir(parents=True, exist_ok=True)
     out = []
     for video, clip in paired.sample_videos("test"):
         track = paired.tracks[clip.track]
         name = f"{track.mood or 'track'}-{Path(track.path).stem}-{clip.start_s:.0f}s.mp4"
-        out.append(Path(shutil.copy(video, folder / name)))
+        # Re-encoded lossy: browsers cannot play the set's lossless H.264.
+        frames, _ = read_video_frames(video, VideoConfig(fps=paired_fps, max_frames=4096))
+        out.append(write_video(frames, paired_fps, folder / name, lossless=False))
     return out
 
 

@@ -53,6 +53,24 @@ def test_frames_are_sampled_at_the_requested_rate(tmp_path):
     assert not list(tmp_path.glob("*.partial*"))
 
 
+def test_paired_videos_decode_to_exactly_what_was_drawn(tmp_path):
+    import av
+
+    from clipflows.components.music_video_data import rgb_to_yuv420p
+
+    descriptors = ClipDescriptors(tempo_bpm=128, energy=0.6, onset_rate=3, pulse=[0.3, 1.0] * 8)
+    frames = draw_frames(descriptors, "happy", 7, PairedSetConfig())
+    for name in ("a.mp4", "b.mp4"):
+        with av.open(str(write_video(frames, 8, tmp_path / name))) as container:
+            decoded = [f.to_ndarray(format="yuv420p") for f in container.decode(video=0)]
+        assert len(decoded) == 16
+        assert all(
+            (d == rgb_to_yuv420p(np.asarray(f))).all() for d, f in zip(decoded, frames, strict=True)
+        )
+    lossy = write_video(frames, 8, tmp_path / "lossy.mp4", lossless=False)
+    assert lossy.stat().st_size < (tmp_path / "a.mp4").stat().st_size
+
+
 def test_a_folder_of_frames_is_a_video(tmp_path):
     for i, frame in enumerate(_colour_frames(6)):
         frame.save(tmp_path / f"frame{i:03d}.png")
