@@ -33,7 +33,11 @@ class SentenceQueryEncoder:
 
         folder = Path(spec.submodule_search_locations[0]) / "model"
         self.model = SentenceTransformer(str(folder), device="cpu")
-        self.dim = int(self.model.get_sentence_embedding_dimension())
+        # sentence-transformers renamed this method; keep working with releases on either side.
+        dimension = getattr(self.model, "get_embedding_dimension", None) or getattr(
+            self.model, "get_sentence_embedding_dimension"
+        )
+        self.dim = int(dimension())
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         return self.model.encode(list(texts), normalize_embeddings=True).astype(np.float32)
