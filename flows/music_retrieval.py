@@ -271,5 +271,5 @@ def recommend(
     )
     if output:
         Path(output).mkdir(parents=True, exist_ok=True)
-        (Path(output) / "recommendations.json").write_text(result.model_dump_json(indent=1))
+        (Path(output) / "result.json").write_text(result.model_dump_json(indent=1))
     return result

@@ -315,7 +315,7 @@ def test_recommend_ranks_tracks_and_generates_with_the_debug_model(trained, tmp_
     assert len({r.track.path for r in result.recommendations}) == 4
     assert all(r.track.description and r.track.top_tags for r in result.recommendations)
     assert abs(sf.info(result.generated.path).duration - 1.0) < 0.05
-    assert (tmp_path / "recommendations.json").is_file()
+    assert (tmp_path / "result.json").is_file()
     text_only = recommend(
         None, "energetic electronic dance", k=3, model_dir=str(root / "model"), settings=settings
     )

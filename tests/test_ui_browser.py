@@ -97,31 +97,59 @@ def music_model_cache(world_spec, prefect_harness) -> Path:
     return settings.cache_dir
 
 
+def run_page(browser: Browser, url: str, button: str, done: str, timeout_s: float) -> str:
+    """Open a page, press its button once it is drawn, and wait until ``done`` is shown."""
+    browser.goto(url)
+    browser.wait_for_text(button, 120)
+    deadline = time.monotonic() + 30
+    while not browser.click_button(button):
+        assert time.monotonic() < deadline, f"no {button} button on {url}"
+        time.sleep(0.5)
+    return browser.wait_for_text(done, timeout_s)
+
+
 @pytest.mark.slow
-def test_home_and_music_pages_in_chromium(music_model_cache, tmp_path, world_spec):
+def test_every_page_in_chromium(music_model_cache, tmp_path, world_spec):
+    """Home, music (run), separation (run), classification, runs and assistant, screenshotted;
+    models come from the user cache (trained by earlier tests or on first use)."""
     browser = Browser(tmp_path / "chromium-profile")
+    shots, texts = {}, {}
     with serve_app(music_model_cache, world_spec, tmp_path / "streamlit.log") as served:
         try:
             browser.goto(served)
-            home = browser.wait_for_text("LLM reachable", 120)
-            home_shot = browser.screenshot(tmp_path / "home.png")
-            browser.goto(f"{served}/music")
-            browser.wait_for_text("Find music", 120)
-            deadline = time.monotonic() + 30
-            while not browser.click_button("Find music"):
-                assert time.monotonic() < deadline, "no Find music button"
-                time.sleep(0.5)
+            texts["home"] = browser.wait_for_text("LLM reachable", 120)
+            shots["home"] = browser.screenshot(tmp_path / "home.png")
+            run_page(browser, f"{served}/music", "Find music", "best-matching part", 300)
             browser.wait_for(
                 'document.body.innerText.split("best-matching part starts at").length > 5', 300
             )
-            body = browser.evaluate("document.body.innerText")
-            music_shot = browser.screenshot(tmp_path / "music.png")
+            texts["music"] = browser.evaluate("document.body.innerText")
+            shots["music"] = browser.screenshot(tmp_path / "music.png")
+            texts["separation"] = run_page(
+                browser, f"{served}/separation", "Separate", "Residual", 300
+            )
+            browser.wait_for(  # three players and the spectrogram figure
+                "document.querySelectorAll('audio').length >= 3 && [...document.images]"
+                ".filter(i => i.complete && i.naturalWidth > 200).length >= 1",
+                60,
+            )
+            shots["separation"] = browser.screenshot(tmp_path / "separation.png")
+            for name, marker in (
+                ("classification", "Ambiguity set size"),
+                ("runs", "-music-"),  # the run above is listed
+                ("assistant", "Assistant"),
+            ):
+                browser.goto(f"{served}/{name}")
+                texts[name] = browser.wait_for_text(marker, 120)
+                shots[name] = browser.screenshot(tmp_path / f"{name}.png")
         finally:
             browser.close()
-    assert "Music for video" in home and "Set difference" in home
-    assert body.count("best-matching part starts at") == 5 and "tags:" in body
-    assert home_shot.stat().st_size > 10_000 and music_shot.stat().st_size > 20_000
-    print(f"screenshots: {home_shot} {music_shot}")
+    assert "Music for video" in texts["home"] and "Set difference" in texts["home"]
+    assert texts["music"].count("best-matching part starts at") == 5
+    assert "tags:" in texts["music"]
+    assert "Mixture" in texts["separation"] and "Separated" in texts["separation"]
+    assert all(shot.stat().st_size > 10_000 for shot in shots.values())
+    print("screenshots:", " ".join(str(s) for s in shots.values()))
 
 
 def test_clipflows_ui_serves_the_app(tmp_path):
