@@ -101,6 +101,15 @@ def test_unreadable_videos_are_clear_errors(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(VideoError, match="no readable frame"):
         read_video_frames(tmp_path / "empty", VideoConfig())
+    whole = write_video(_colour_frames(40), 10, tmp_path / "whole.mp4").read_bytes()
+    (tmp_path / "cut.mp4").write_bytes(whole[: len(whole) * 9 // 10])  # the index is at the end
+    with pytest.raises(VideoError, match="cut.mp4"):
+        read_video_frames(tmp_path / "cut.mp4", VideoConfig(fps=10))
+    damaged = bytearray(whole)
+    damaged[len(whole) // 2 : len(whole) // 2 + 200] = bytes(200)
+    (tmp_path / "damaged.mp4").write_bytes(bytes(damaged))
+    frames, _ = read_video_frames(tmp_path / "damaged.mp4", VideoConfig(fps=10))
+    assert 10 <= len(frames) < 40  # what still decodes is used
 
 
 def test_pooling_keeps_mean_spread_and_motion():
