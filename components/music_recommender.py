@@ -38,9 +38,17 @@ def write_library_index(
     video_config: VideoConfig,
 ) -> None:
     """Embed every clip's music (all splits) and save it with the tracks beside the model, and
-    which video features the model expects."""
+    which video features the model expects. The index is written last: a folder with an index
+    is a complete bundle."""
     with torch.no_grad():
         music = model.encode_music(torch.from_numpy(paired.music_features)).numpy()
+    meta = {"video_encoder": video_identity, "video": video_config.model_dump()}
+    for name, text in (
+        (TRACKS, json.dumps([t.model_dump() for t in paired.tracks])),
+        (META, json.dumps(meta, indent=1)),
+    ):
+        (folder / f"{name}.partial").write_text(text)
+        os.replace(folder / f"{name}.partial", folder / name)
     partial = folder / "music_index.partial.npz"
     np.savez(
         partial,
@@ -49,9 +57,6 @@ def write_library_index(
         start_s=np.array([c.start_s for c in paired.clips], np.float32),
     )
     os.replace(partial, folder / INDEX)
-    (folder / TRACKS).write_text(json.dumps([t.model_dump() for t in paired.tracks]))
-    meta = {"video_encoder": video_identity, "video": video_config.model_dump()}
-    (folder / META).write_text(json.dumps(meta, indent=1))
 
 
 class MusicRecommender:

@@ -23,6 +23,7 @@ from clipflows.components.music_eval import RankScores
 from clipflows.components.music_generation import GeneratedClip, MusicGenerator
 from clipflows.components.music_library import MusicLibrary
 from clipflows.components.music_recommender import (
+    INDEX,
     MusicRecommender,
     Recommendation,
     write_library_index,
@@ -151,8 +152,11 @@ def train_music_retrieval(
         twin = config.training.model_copy(update={"text_dropout": 0.0, "video_dropout": 0.0})
         without, _, _ = train_task(paired, twin, target / "runs")
         scores["no text dropout"] = evaluate_retrieval(without, paired)
+    # An index beside another model would be wrong: remove it, copy, write the index last.
+    (target / INDEX).unlink(missing_ok=True)
     for name in ("trimodal.pt", "trimodal.json"):
-        shutil.copy(run / name, target / name)
+        shutil.copy(run / name, target / f"{name}.partial")
+        (target / f"{name}.partial").replace(target / name)
     write_library_index(model, paired, target, video_identity, config.video)
     copy_samples(paired, target / "samples", config.paired.video_fps)
     split_of = {c.track: c.split for c in paired.clips}
