@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -48,6 +49,7 @@ class SeparationTrainConfig(BaseModel):
 class SeparationTrainResult(BaseModel):
     steps: int
     resumed_from: int
+    steps_run: int  # optimiser steps taken by this call (0 when the model was already trained)
     seconds: float
     losses: list[float]
     validation: list[tuple[int, float]]  # (step, loss on the fixed validation mixtures)
@@ -144,6 +146,7 @@ def train_separator(
         optimiser, lambda step: min(1.0, (step + 1) / config.warmup_steps)
     )
     start, losses, validation = 0, [], []
+    rng = np.random.default_rng(config.seed)
     checkpoint = output / CHECKPOINT
     if checkpoint.is_file():
         state = torch.load(checkpoint, weights_only=False)
@@ -152,7 +155,10 @@ def train_separator(
         schedule.load_state_dict(state["schedule"])
         start, losses = state["step"], state["losses"]
         validation = state.get("validation", [])
-    rng = np.random.default_rng(config.seed + start)
+        if "rng" in state:  # the batch sampler continues exactly where it stopped
+            rng.bit_generator.state = state["rng"]
+        else:  # checkpoints written before the sampler's state was saved
+            rng = np.random.default_rng(config.seed + start)
     spectrogram = Spectrogram(config.audio)
     query_tensor = torch.from_numpy(queries)
     splits, held = split_validation(splits, config.validation_fraction)
@@ -162,7 +168,7 @@ def train_separator(
         val_mixtures = [
             sample_mixture(held, length, val_rng) for _ in range(config.validation_mixtures)
         ]
-    began = time.perf_counter()
+    began, steps_run = time.perf_counter(), 0
     model.train()
     for step in range(start, config.steps):
         batch = [
@@ -177,6 +183,7 @@ def train_separator(
         optimiser.step()
         schedule.step()
         losses.append(loss.item())
+        steps_run += 1
         if progress:
             progress(step + 1, config.steps, float(loss))
         if (step + 1) % config.checkpoint_every == 0 or step + 1 == config.steps:
@@ -191,27 +198,36 @@ def train_separator(
                 "step": step + 1,
                 "losses": losses,
                 "validation": validation,
+                "rng": rng.bit_generator.state,
             }
-            torch.save(state, output / f"{CHECKPOINT}.partial")
-            (output / f"{CHECKPOINT}.partial").replace(checkpoint)
+            _save_whole(state, checkpoint)
     save_separator(model, config, queries, output)
     return SeparationTrainResult(
         steps=config.steps,
         resumed_from=start,
+        steps_run=steps_run,
         seconds=time.perf_counter() - began,
         losses=losses,
         validation=validation,
     )
 
 
+def _save_whole(value: object, path: Path) -> None:
+    """torch.save under a temporary name, then rename: a killed run leaves the old file or none."""
+    partial = path.with_name(path.name + ".partial")
+    torch.save(value, partial)
+    os.replace(partial, path)
+
+
 def save_separator(
     model: QuerySeparator, config: SeparationTrainConfig, queries: np.ndarray, output: Path
 ) -> None:
-    torch.save(model.state_dict(), output / f"{MODEL}.partial")
-    (output / f"{MODEL}.partial").replace(output / MODEL)
-    (output / "config.json").write_text(
-        json.dumps({"train": config.model_dump(), "query_dim": int(queries.shape[1])}, indent=1)
-    )
+    """Config first, weights last, each written whole: a folder with ``separator.pt`` is done."""
+    meta = {"train": config.model_dump(), "query_dim": int(queries.shape[1])}
+    partial = output / "config.json.partial"
+    partial.write_text(json.dumps(meta, indent=1))
+    os.replace(partial, output / "config.json")
+    _save_whole(model.state_dict(), output / MODEL)
 
 
 def load_separator(folder: Path) -> tuple[QuerySeparator, SeparationTrainConfig]:
