@@ -37,21 +37,39 @@ class AudioConfig(BaseModel):
         return int(round(self.sample_rate * self.clip_seconds))
 
 
+FORMATS = "Use WAV, FLAC, Ogg/Opus or MP3 (convert others first, e.g. ffmpeg -i in.m4a out.flac)."
+
+
+def open_audio(path: str | Path):
+    """An open ``soundfile.SoundFile``; AudioError naming the file when it is missing, not a
+    regular file (a pipe would block), empty, corrupt or in a format libsndfile cannot decode."""
+    import soundfile as sf
+
+    path = Path(path)
+    if path.exists() and not path.is_file():
+        raise AudioError(f"{path} is not a regular file (a folder, pipe or device): give a file.")
+    if not path.is_file():
+        raise AudioError(f"No audio file at {path}.")
+    if path.stat().st_size == 0:
+        raise AudioError(f"{path.name}: not a readable audio file (it is empty: 0 bytes).")
+    try:
+        return sf.SoundFile(str(path))
+    except (sf.LibsndfileError, RuntimeError, TypeError) as error:
+        raise AudioError(f"{path.name}: not a readable audio file ({error}). {FORMATS}") from None
+
+
 def load_audio(path: str | Path, sample_rate: int, max_seconds: float | None = None) -> np.ndarray:
     """Mono float32 samples at ``sample_rate``; clear errors for missing, corrupt or unknown files."""
     import soundfile as sf
 
     path = Path(path)
-    if not path.is_file():
-        raise AudioError(f"No audio file at {path}.")
-    try:
-        info = sf.info(str(path))
-        frames = -1 if max_seconds is None else int(max_seconds * info.samplerate)
-        data, rate = sf.read(str(path), frames=frames, dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, TypeError) as error:
-        raise AudioError(
-            f"{path.name}: not a readable audio file ({error}). Use WAV, FLAC, Ogg/Opus or MP3."
-        ) from None
+    with open_audio(path) as handle:
+        frames = -1 if max_seconds is None else int(max_seconds * handle.samplerate)
+        rate = handle.samplerate
+        try:
+            data = handle.read(frames, dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError) as error:
+            raise AudioError(f"{path.name}: the audio data is damaged ({error}).") from None
     if data.size == 0:
         raise AudioError(f"{path.name} holds no audio samples.")
     mono = data.mean(axis=1)
@@ -64,13 +82,8 @@ def load_audio(path: str | Path, sample_rate: int, max_seconds: float | None = N
 
 def audio_duration(path: str | Path) -> float:
     """Seconds of audio in a file, read from its header (no decoding)."""
-    import soundfile as sf
-
-    try:
-        info = sf.info(str(path))
-    except (sf.LibsndfileError, RuntimeError, TypeError) as error:
-        raise AudioError(f"{Path(path).name}: not a readable audio file ({error}).") from None
-    return info.frames / info.samplerate
+    with open_audio(path) as handle:
+        return handle.frames / handle.samplerate
 
 
 def write_audio(path: str | Path, samples: np.ndarray, sample_rate: int) -> Path:

@@ -17,7 +17,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
-from clipflows.components.audio import AudioError, audio_duration
+from clipflows.components.audio import AudioError, audio_duration, open_audio
 from clipflows.components.errors import EmptyInputError
 from clipflows.components.query_encoders import query_encoder
 from clipflows.components.separation import Separator
@@ -176,19 +176,27 @@ def sample_mixture(
 
 
 def _blocks(path: Path, rate: int, seconds: float = 30.0):
-    """Mono blocks of a file at ``rate``, resampled as a stream (bounded memory)."""
+    """Mono blocks of a file at ``rate``, resampled as a stream (bounded memory); AudioError
+    for samples that are not finite numbers (a float file with NaN or infinity in it)."""
     import soundfile as sf
     import soxr
 
-    try:
-        handle = sf.SoundFile(str(path))
-    except (sf.LibsndfileError, RuntimeError, TypeError) as error:
-        raise AudioError(f"{path.name}: not a readable audio file ({error}).") from None
-    with handle:
+    with open_audio(path) as handle:
         stream = soxr.ResampleStream(handle.samplerate, rate, 1, dtype="float32")
         size = int(handle.samplerate * seconds)
+        start = 0
         while True:
-            block = handle.read(size, dtype="float32", always_2d=True)
+            try:
+                block = handle.read(size, dtype="float32", always_2d=True)
+            except (sf.LibsndfileError, RuntimeError) as error:
+                raise AudioError(f"{path.name}: the audio data is damaged ({error}).") from None
+            if not np.isfinite(block).all():
+                raise AudioError(
+                    f"{path.name} holds samples that are not numbers (NaN or infinity) between "
+                    f"{start / handle.samplerate:.0f} s and {(start + size) / handle.samplerate:.0f} s;"
+                    " export it again."
+                )
+            start += len(block)
             last = len(block) < size
             yield stream.resample_chunk(block.mean(axis=1), last=last)
             if last:
@@ -208,9 +216,9 @@ def separate(
     if not query.strip():
         raise EmptyInputError("The query is empty: say what to keep, e.g. 'dog barking'.")
     path = Path(audio)
-    seconds = audio_duration(path) if path.is_file() else None
-    if seconds is None:
-        raise AudioError(f"No audio file at {path}.")
+    seconds = audio_duration(path)  # AudioError naming the file, before any model is loaded
+    if not seconds:
+        raise AudioError(f"{path.name} holds no audio samples.")
     folder = Path(model) if model else ensure_separator(settings)
     trained, config = load_separator(folder)
     separator = Separator(trained, config.audio)
