@@ -12,39 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from test_separation_kill_resume import tone_splits
 
 from clipflows.components.audio import AudioError, audio_duration, load_audio
 from clipflows.components.query_encoders import query_encoder
 from clipflows.components.separation import Separator
-from clipflows.components.separation_model import SeparatorConfig
-from clipflows.components.separation_training import (
-    SeparationTrainConfig,
-    load_separator,
-    train_separator,
-)
-from clipflows.components.settings import Settings
+from clipflows.components.separation_training import load_separator
 from clipflows.flows.separation import separate
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]  # a hang fails instead of waiting
 RATE = 8000
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory, world_spec) -> tuple[str, Settings]:
-    """A two-step separator queried through the world CLIP's text tower (loads in a second)."""
-    folder = tmp_path_factory.mktemp("separator")
-    settings = Settings(cache_dir=folder / "cache", clip=world_spec)
-    dim = query_encoder("clip-text", settings).dim
-    config = SeparationTrainConfig(
-        steps=2,
-        batch_size=2,
-        validation_mixtures=2,
-        query_encoder="clip-text",
-        model=SeparatorConfig(depth=2, base_channels=4, feature_maps=4),
-    )
-    train_separator(config, tone_splits(), np.eye(3, dim, dtype=np.float32), folder / "model")
-    return str(folder / "model"), settings
 
 
 def wav_with_format_tag(tag: int) -> bytes:
@@ -96,40 +72,42 @@ BAD = ["corrupt", "zero-byte", "ac3-in-wav", "midi", "aac", "folder", "pipe", "m
 
 
 @pytest.mark.parametrize("kind", BAD)
-def test_unreadable_audio_is_one_clear_error_naming_the_file(kind, tmp_path, tiny):
+def test_unreadable_audio_is_one_clear_error_naming_the_file(kind, tmp_path, tiny_separator):
     inputs, outputs = tmp_path / "in", tmp_path / "out"
     inputs.mkdir()
     path = bad_file(kind, inputs)
     for read in (
         lambda: load_audio(path, RATE),
         lambda: audio_duration(path),
-        lambda: separate.fn(str(path), "a dog", str(outputs / "x.wav"), tiny[0], tiny[1]),
+        lambda: separate.fn(
+            str(path), "a dog", str(outputs / "x.wav"), tiny_separator[0], tiny_separator[1]
+        ),
     ):
         with pytest.raises(AudioError, match=path.name):
             read()
     assert not outputs.exists() or not list(outputs.iterdir())
 
 
-def test_samples_that_are_not_numbers_are_an_error_and_leave_nothing(tmp_path, tiny):
+def test_samples_that_are_not_numbers_are_an_error_and_leave_nothing(tmp_path, tiny_separator):
     samples = np.full(RATE * 70, 0.1, np.float32)
     samples[RATE * 65] = np.nan  # in the third 30-second block
     sf.write(tmp_path / "nan.wav", samples, RATE, subtype="FLOAT")
     with pytest.raises(AudioError, match=r"nan\.wav holds samples that are not numbers.* 60 s"):
-        separate.fn(str(tmp_path / "nan.wav"), "a dog", str(tmp_path / "o.wav"), *tiny)
+        separate.fn(str(tmp_path / "nan.wav"), "a dog", str(tmp_path / "o.wav"), *tiny_separator)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["nan.wav"]
 
 
-def test_a_header_without_samples_is_an_error(tmp_path, tiny):
+def test_a_header_without_samples_is_an_error(tmp_path, tiny_separator):
     sf.write(tmp_path / "empty.wav", np.zeros(0, np.float32), RATE)
     assert (tmp_path / "empty.wav").stat().st_size > 0
     with pytest.raises(AudioError, match="empty.wav holds no audio samples"):
-        separate.fn(str(tmp_path / "empty.wav"), "a dog", str(tmp_path / "o.wav"), *tiny)
+        separate.fn(str(tmp_path / "empty.wav"), "a dog", str(tmp_path / "o.wav"), *tiny_separator)
 
 
-def test_silence_separates_to_finite_silence_and_the_flow_says_so(tmp_path, tiny):
-    model, config = load_separator(Path(tiny[0]))
+def test_silence_separates_to_finite_silence_and_the_flow_says_so(tmp_path, tiny_separator):
+    model, config = load_separator(Path(tiny_separator[0]))
     separator = Separator(model, config.audio)
-    query = query_encoder("clip-text", tiny[1]).encode_texts(["a dog barking"])[0]
+    query = query_encoder("clip-text", tiny_separator[1]).encode_texts(["a dog barking"])[0]
     for length in (1, RATE * 5 + 123):  # shorter than a clip, and not a whole number of clips
         estimate = separator.separate(np.zeros(length, np.float32), query)
         assert estimate.shape == (length,) and np.isfinite(estimate).all()
@@ -138,17 +116,19 @@ def test_silence_separates_to_finite_silence_and_the_flow_says_so(tmp_path, tiny
     assert np.isfinite(mask).all()
     sf.write(tmp_path / "silence.wav", np.zeros(RATE * 3), RATE)
     with pytest.raises(AudioError, match="silence.wav is silent"):
-        separate.fn(str(tmp_path / "silence.wav"), "a dog", str(tmp_path / "o.wav"), *tiny)
+        separate.fn(
+            str(tmp_path / "silence.wav"), "a dog", str(tmp_path / "o.wav"), *tiny_separator
+        )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["silence.wav"]
 
 
-def traced_separation(path: Path, tiny) -> tuple[object, int, float]:
+def traced_separation(path: Path, tiny_separator) -> tuple[object, int, float]:
     """Separate ``path``; the result, the peak of memory traced meanwhile (numpy and Python
     allocations: every sample array the flow makes), and the seconds it took."""
     tracemalloc.start()
     began = time.perf_counter()
     try:
-        result = separate.fn(str(path), "a dog", str(path.with_suffix(".out.wav")), *tiny)
+        result = separate.fn(str(path), "a dog", str(path.with_suffix(".out.wav")), *tiny_separator)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -165,10 +145,10 @@ def noise_file(path: Path, minutes: int) -> Path:
     return path
 
 
-def test_a_two_hour_recording_is_separated_in_bounded_memory(tmp_path, tiny):
-    _, short_peak, _ = traced_separation(noise_file(tmp_path / "short.wav", 10), tiny)
+def test_a_two_hour_recording_is_separated_in_bounded_memory(tmp_path, tiny_separator):
+    _, short_peak, _ = traced_separation(noise_file(tmp_path / "short.wav", 10), tiny_separator)
     long = noise_file(tmp_path / "long.wav", 120)
-    result, peak, seconds = traced_separation(long, tiny)
+    result, peak, seconds = traced_separation(long, tiny_separator)
     whole_file = 2 * 3600 * RATE * 4  # bytes of the recording as float32: 230 MB
     assert peak < short_peak + whole_file / 10, (short_peak, peak)  # no more than for 10 min
     assert result.seconds == 2 * 3600
