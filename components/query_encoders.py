@@ -9,13 +9,27 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from .errors import EmptyInputError, MissingWeightsError
 from .settings import Settings
+
+
+def check_query_texts(texts: Sequence[str]) -> list[str]:
+    """The texts, unchanged; EmptyInputError when one has nothing an encoder would read (only
+    whitespace, control or invisible format characters): its vector would match nothing."""
+    texts = [str(t) for t in texts]
+    for index, text in enumerate(texts):
+        if not any(unicodedata.category(c)[0] not in "CZ" and not c.isspace() for c in text):
+            which = "The query" if len(texts) == 1 else f"Query text {index + 1} of {len(texts)}"
+            raise EmptyInputError(
+                f"{which} is empty ({text!r}): say in words what you want, e.g. 'dog barking'."
+            )
+    return texts
 
 
 class SentenceQueryEncoder:
@@ -34,13 +48,16 @@ class SentenceQueryEncoder:
         folder = Path(spec.submodule_search_locations[0]) / "model"
         self.model = SentenceTransformer(str(folder), device="cpu")
         # sentence-transformers renamed this method; keep working with releases on either side.
-        dimension = getattr(self.model, "get_embedding_dimension", None) or getattr(
-            self.model, "get_sentence_embedding_dimension"
+        dimension = (
+            getattr(self.model, "get_embedding_dimension", None)
+            or self.model.get_sentence_embedding_dimension
         )
         self.dim = int(dimension())
 
-    def encode_texts(self, texts: list[str]) -> np.ndarray:
-        return self.model.encode(list(texts), normalize_embeddings=True).astype(np.float32)
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """[n, dim] unit rows; texts are cut at the model's max_seq_length (256 word pieces)."""
+        texts = check_query_texts(texts)
+        return self.model.encode(texts, normalize_embeddings=True).astype(np.float32)
 
 
 class ClipTextQueryEncoder:
@@ -52,8 +69,9 @@ class ClipTextQueryEncoder:
         self.encoder = ClipEncoder(settings=settings)
         self.dim = self.encoder.embed_dim
 
-    def encode_texts(self, texts: list[str]) -> np.ndarray:
-        return self.encoder.encode_texts(texts)
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """[n, dim] unit rows; texts longer than CLIP's context are cut there."""
+        return self.encoder.encode_texts(check_query_texts(texts))
 
 
 class ClipImageQueryEncoder(ClipTextQueryEncoder):

@@ -18,8 +18,7 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
 from clipflows.components.audio import AudioError, audio_duration, open_audio
-from clipflows.components.errors import EmptyInputError
-from clipflows.components.query_encoders import query_encoder
+from clipflows.components.query_encoders import check_query_texts, query_encoder
 from clipflows.components.separation import Separator
 from clipflows.components.separation_data import held_out_mixtures
 from clipflows.components.separation_eval import (
@@ -213,8 +212,7 @@ def separate(
 ) -> SeparationOutput:
     """The part of ``audio`` that ``query`` describes, its residual, and a spectrogram figure."""
     settings = settings or load_settings()
-    if not query.strip():
-        raise EmptyInputError("The query is empty: say what to keep, e.g. 'dog barking'.")
+    check_query_texts([query])  # EmptyInputError before any file is read
     path = Path(audio)
     seconds = audio_duration(path)  # AudioError naming the file, before any model is loaded
     if not seconds:
