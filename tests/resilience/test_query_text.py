@@ -130,7 +130,7 @@ def test_an_empty_separation_query_is_refused_before_any_file_is_read(tiny_separ
         separate.fn("/no/such/file.wav", query, "/no/such/out.wav", *tiny_separator)
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=FIXTURES)
+@settings(max_examples=4, deadline=None, suppress_health_check=FIXTURES)
 @given(query=st.one_of(readable, readable.map(lambda t: long_head + t)))
 def test_any_readable_separation_query_separates(tiny_separator, tone, query):
     with tempfile.TemporaryDirectory() as folder:
