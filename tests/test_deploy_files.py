@@ -1,4 +1,5 @@
-"""The deployment registry builds every deployment; the compose file names real Dockerfiles."""
+"""The deployment registry builds every deployment; prefect.yaml matches it; the compose file
+names real Dockerfiles."""
 
 from pathlib import Path
 
@@ -16,6 +17,20 @@ def test_every_deployment_builds_with_its_schedule_and_parameters():
         assert built[name].parameters == spec.parameters
         crons = [s.schedule.cron for s in built[name].schedules or []]
         assert crons == ([spec.cron] if spec.cron else []), name
+
+
+def test_prefect_yaml_defines_the_registry_deployments_on_a_process_pool():
+    config = yaml.safe_load((REPO / "prefect.yaml").read_text())
+    deployments = {d["name"]: d for d in config["deployments"]}
+    assert set(deployments) == set(DEPLOYMENTS)
+    for name, spec in DEPLOYMENTS.items():
+        deployment = deployments[name]
+        assert deployment["entrypoint"] == spec.flow, name
+        assert (deployment.get("parameters") or {}) == spec.parameters, name
+        assert deployment["description"] == spec.description, name
+        crons = [s["cron"] for s in deployment.get("schedules") or []]
+        assert crons == ([spec.cron] if spec.cron else []), name
+        assert deployment["work_pool"]["name"] == "clipflows", name
 
 
 def test_compose_services_build_from_files_in_the_repository():
