@@ -69,6 +69,29 @@ DEPLOYMENTS: dict[str, DeploymentSpec] = {
         },
         description="On demand: extract the sound a text query describes from one recording.",
     ),
+    "nightly-describe-music": DeploymentSpec(
+        flow="clipflows.flows.music_library:describe_library",
+        parameters={"folder": "/data/music", "index_dir": "/data/music-index"},
+        cron="0 0 * * *",
+        description="Nightly: tag and describe new tracks (cached ones cost nothing), reindex.",
+    ),
+    "weekly-train-music-retrieval": DeploymentSpec(
+        flow="clipflows.flows.music_retrieval:train_music_retrieval",
+        parameters={"library_dir": "/data/music-index", "output": "/data/models/music"},
+        cron="0 6 * * 1",
+        description="Weekly: retrain video/text -> music on the described library; held-out recall.",
+    ),
+    "recommend-music": DeploymentSpec(
+        flow="clipflows.flows.music_retrieval:recommend",
+        parameters={
+            "video": "/data/video/in.mp4",
+            "text": None,
+            "k": 5,
+            "model_dir": "/data/models/music",
+            "output": "/data/music-picks",
+        },
+        description="On demand: rank library tracks for a video and an optional wish in words.",
+    ),
     "demo": DeploymentSpec(
         flow="clipflows.flows.demo:demo_flow",
         cron="30 4 * * *",
