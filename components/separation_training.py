@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +12,7 @@ import numpy as np
 import torch
 from pydantic import BaseModel, Field
 
+from .atomic_files import torch_save_whole, write_text_whole
 from .audio import AudioConfig, Spectrogram
 from .cache import stable_hash
 from .separation_data import Mixture, sample_mixture
@@ -200,7 +200,7 @@ def train_separator(
                 "validation": validation,
                 "rng": rng.bit_generator.state,
             }
-            _save_whole(state, checkpoint)
+            torch_save_whole(state, checkpoint)
     save_separator(model, config, queries, output)
     return SeparationTrainResult(
         steps=config.steps,
@@ -212,22 +212,13 @@ def train_separator(
     )
 
 
-def _save_whole(value: object, path: Path) -> None:
-    """torch.save under a temporary name, then rename: a killed run leaves the old file or none."""
-    partial = path.with_name(path.name + ".partial")
-    torch.save(value, partial)
-    os.replace(partial, path)
-
-
 def save_separator(
     model: QuerySeparator, config: SeparationTrainConfig, queries: np.ndarray, output: Path
 ) -> None:
     """Config first, weights last, each written whole: a folder with ``separator.pt`` is done."""
     meta = {"train": config.model_dump(), "query_dim": int(queries.shape[1])}
-    partial = output / "config.json.partial"
-    partial.write_text(json.dumps(meta, indent=1))
-    os.replace(partial, output / "config.json")
-    _save_whole(model.state_dict(), output / MODEL)
+    write_text_whole(json.dumps(meta, indent=1), output / "config.json")
+    torch_save_whole(model.state_dict(), output / MODEL)
 
 
 def load_separator(folder: Path) -> tuple[QuerySeparator, SeparationTrainConfig]:

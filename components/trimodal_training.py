@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from pydantic import BaseModel, Field
 
+from .atomic_files import torch_save_whole, write_text_whole
 from .cache import sha256_bytes
 from .trimodal import TrimodalConfig, TrimodalModel, contrastive_loss
 
@@ -159,8 +160,7 @@ def train_retrieval(
                 "config": config.model_dump(),
                 "data": features.fingerprint(),
             }
-            torch.save(state, output / f"{CHECKPOINT}.partial")
-            (output / f"{CHECKPOINT}.partial").replace(checkpoint)
+            torch_save_whole(state, checkpoint)
     model.eval()
     save_model(model, output)
     result = RetrievalTrainResult(
@@ -175,10 +175,8 @@ def train_retrieval(
 
 def save_model(model: TrimodalModel, folder: Path) -> Path:
     """``trimodal.pt`` and ``trimodal.json`` (its config), each written whole or not at all."""
-    torch.save(model.state_dict(), folder / f"{MODEL}.partial")
-    (folder / f"{MODEL}.partial").replace(folder / MODEL)
-    (folder / "trimodal.json.partial").write_text(json.dumps(model.config.model_dump(), indent=1))
-    (folder / "trimodal.json.partial").replace(folder / "trimodal.json")
+    torch_save_whole(model.state_dict(), folder / MODEL)
+    write_text_whole(json.dumps(model.config.model_dump(), indent=1), folder / "trimodal.json")
     return folder / MODEL
 
 
