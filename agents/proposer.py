@@ -93,6 +93,50 @@ def _messages(first: Sequence[str], second: Sequence[str], n: int) -> list[tuple
     return [("system", SYSTEM), ("human", user)]
 
 
+class ProposalRequest(BaseModel):
+    """One proposer call: the captions of one round, the favoured group first."""
+
+    round: int
+    direction: Direction
+    first: list[str]
+    second: list[str]
+    per_round: int = Field(default=MAX_PER_ROUND, ge=1, le=MAX_PER_ROUND)
+
+
+def proposal_requests(
+    captions_a: Sequence[str], captions_b: Sequence[str], config: ProposerConfig
+) -> list[ProposalRequest]:
+    """Every call of a proposal run, in a fixed order; each can be asked on its own worker."""
+    if not captions_a or not captions_b:
+        raise ValueError("The proposer needs at least one caption from each set.")
+    requests = []
+    for round_index in range(config.rounds):
+        rng = random.Random(config.seed * 1009 + round_index)
+        sample_a = rng.sample(list(captions_a), min(config.sample_size, len(captions_a)))
+        sample_b = rng.sample(list(captions_b), min(config.sample_size, len(captions_b)))
+        for direction in config.directions:
+            first, second = (sample_a, sample_b) if direction == "A" else (sample_b, sample_a)
+            requests.append(
+                ProposalRequest(
+                    round=round_index,
+                    direction=direction,
+                    first=first,
+                    second=second,
+                    per_round=config.per_round,
+                )
+            )
+    return requests
+
+
+def ask_proposal(llm: LLM, request: ProposalRequest) -> list[Hypothesis]:
+    """One call's hypotheses, normalised (empty phrases dropped), in the model's order."""
+    answer = llm.ask_structured(
+        _messages(request.first, request.second, request.per_round), ProposedDifferences
+    )
+    phrases = (normalise_phrase(text) for text in answer.differences[: request.per_round])
+    return [Hypothesis(text=phrase, direction=request.direction) for phrase in phrases if phrase]
+
+
 def propose(
     llm: LLM,
     captions_a: Sequence[str],
@@ -100,22 +144,12 @@ def propose(
     config: ProposerConfig | None = None,
     embed: Callable[[list[str]], np.ndarray] | None = None,
 ) -> list[Hypothesis]:
-    """Hypotheses in both directions from ``config.rounds`` rounds of sampled captions."""
+    """Hypotheses in both directions from ``config.rounds`` rounds of sampled captions.
+
+    The calls run one after another here; the set-difference flow spreads the same
+    :func:`proposal_requests` over its task runner and deduplicates the same way."""
     config = config or ProposerConfig()
-    if not captions_a or not captions_b:
-        raise ValueError("The proposer needs at least one caption from each set.")
-    found: list[Hypothesis] = []
-    for round_index in range(config.rounds):
-        rng = random.Random(config.seed * 1009 + round_index)
-        sample_a = rng.sample(list(captions_a), min(config.sample_size, len(captions_a)))
-        sample_b = rng.sample(list(captions_b), min(config.sample_size, len(captions_b)))
-        for direction in config.directions:
-            first, second = (sample_a, sample_b) if direction == "A" else (sample_b, sample_a)
-            answer = llm.ask_structured(
-                _messages(first, second, config.per_round), ProposedDifferences
-            )
-            for text in answer.differences[: config.per_round]:
-                phrase = normalise_phrase(text)
-                if phrase:
-                    found.append(Hypothesis(text=phrase, direction=direction))
+    found = [
+        h for r in proposal_requests(captions_a, captions_b, config) for h in ask_proposal(llm, r)
+    ]
     return deduplicate(found, embed, config.near_duplicate)

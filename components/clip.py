@@ -44,6 +44,17 @@ class ImageEmbeddings:
     def __len__(self) -> int:
         return len(self.paths)
 
+    @classmethod
+    def concatenate(cls, parts: Sequence[ImageEmbeddings], dim: int) -> ImageEmbeddings:
+        """One set from shards encoded separately, in shard order (``dim`` for no rows)."""
+        matrices = [part.vectors for part in parts if len(part)]
+        return cls(
+            paths=[path for part in parts for path in part.paths],
+            vectors=np.concatenate(matrices) if matrices else np.zeros((0, dim), np.float32),
+            skipped=[skip for part in parts for skip in part.skipped],
+            encoded=sum(part.encoded for part in parts),
+        )
+
 
 class ClipEncoder:
     """Encode images and texts with one CLIP model on one device, through the embedding cache."""

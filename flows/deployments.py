@@ -12,6 +12,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 TaskRunnerName = Literal["thread", "dask"]
+# Tasks run at once by the workflows' default thread pool (Prefect's own is unbounded): enough
+# concurrent requests for a batching LLM server, few enough encoding shards in memory at once.
+DEFAULT_THREADS = 8
 
 
 class DeploymentSpec(BaseModel):

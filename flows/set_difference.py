@@ -1,8 +1,11 @@
 """VisDiff as a Prefect flow: caption -> propose -> rank -> judge, then a report.
 
-Each step is a task with retries. Caching lives in the components and agents (embeddings,
-captions and LLM calls are content-addressed on disk and shared across runs and processes), so
-the tasks themselves keep no Prefect cache and can take live objects such as the encoder.
+Each step is a task with retries. The independent pieces (image shards, the two caption samples,
+each proposer call, each judged hypothesis) are submitted together, so the flow's task runner runs
+them concurrently: threads by default, processes or machines with Dask. Tasks receive settings,
+not models, and use the models resident in their worker (``worker_models``). Caching lives in the
+components and agents (embeddings, captions and LLM calls are content-addressed on disk and shared
+across runs and processes), so the tasks keep no Prefect cache and any runner gives the same result.
 """
 
 from __future__ import annotations
@@ -11,14 +14,20 @@ import random
 from pathlib import Path
 from typing import Literal
 
-from prefect import flow, task
+from prefect import flow, task, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field
 
-from clipflows.agents.judge import judge
-from clipflows.agents.llm import LLM, create_llm
-from clipflows.agents.proposer import ProposerConfig, propose
+from clipflows.agents.judge import Judgement, judge
+from clipflows.agents.llm import LLM
+from clipflows.agents.proposer import (
+    ProposalRequest,
+    ProposerConfig,
+    ask_proposal,
+    deduplicate,
+    proposal_requests,
+)
 from clipflows.agents.refiner import RefinerConfig, refine
 from clipflows.components.cache import JsonCache
 from clipflows.components.captioning import (
@@ -49,7 +58,9 @@ from clipflows.components.ranking import (
 )
 from clipflows.components.settings import Settings, load_settings
 
-from .progress import log_progress
+from .deployments import DEFAULT_THREADS, make_task_runner
+from .sharded_encoding import DEFAULT_SHARD_SIZE, encode_in_shards
+from .worker_models import worker_encoder, worker_llm
 
 CaptionerName = Literal["clip-vocabulary", "blip", "vlm"]
 
@@ -89,32 +100,27 @@ def resolve_set(images: str | list[str], label: str) -> list[Path]:
     return paths
 
 
-@task(name="encode-images", retries=1, cache_policy=NO_CACHE)
-def encode_task(encoder: ClipEncoder, paths: list[Path], label: str) -> ImageEmbeddings:
-    """CLIP embeddings of a whole set (from the embedding cache where possible)."""
-    embedded = encoder.encode_images(paths, progress=log_progress(f"encode set {label}"))
-    if len(embedded) == 0:
-        reasons = "; ".join(f"{s.path}: {s.reason}" for s in embedded.skipped[:3])
-        raise EmptyInputError(f"Set {label}: no image could be read ({reasons}).")
-    return embedded
-
-
 @task(name="caption-sample", retries=1, cache_policy=NO_CACHE)
-def caption_task(captioner, paths: list[str], cache: JsonCache) -> list[str]:
-    """Captions of the sampled images of one set."""
-    return caption_images(captioner, [Path(p) for p in paths], cache)
+def caption_task(
+    settings: Settings,
+    captioner: CaptionerName,
+    vocabulary: CaptionVocabulary | None,
+    paths: list[str],
+) -> tuple[list[str], int]:
+    """Captions of the sampled images of one set, and the LLM calls they took (VLM only)."""
+    llm, encoder = worker_llm(settings), worker_encoder(settings)
+    chosen = _captioner(captioner, encoder, llm, vocabulary, str(encoder.device))
+    captions = caption_images(
+        chosen, [Path(p) for p in paths], JsonCache(settings.cache_dir / "captions")
+    )
+    return captions, llm.calls
 
 
 @task(name="propose", retries=1, cache_policy=NO_CACHE)
-def propose_task(
-    llm: LLM,
-    encoder: ClipEncoder,
-    captions_a: list[str],
-    captions_b: list[str],
-    config: ProposerConfig,
-) -> list[Hypothesis]:
-    """LLM hypotheses in both directions, normalised and deduplicated."""
-    return propose(llm, captions_a, captions_b, config, embed=encoder.encode_texts)
+def propose_task(settings: Settings, request: ProposalRequest) -> tuple[list[Hypothesis], int]:
+    """One proposer call's normalised hypotheses, and the LLM calls it took (retries count)."""
+    llm = worker_llm(settings)
+    return ask_proposal(llm, request), llm.calls
 
 
 @task(name="rank", cache_policy=NO_CACHE)
@@ -161,15 +167,32 @@ def _best_auroc(ranking: list[HypothesisScore]) -> float:
 
 @task(name="judge", retries=1, cache_policy=NO_CACHE)
 def judge_task(
-    llm: LLM, ranking: list[HypothesisScore], truth: str, names: tuple[str, str]
-) -> Evaluation:
-    """The LLM judge's score for the top five hypotheses against the ground truth."""
+    settings: Settings, text: str, direction: str, truth: str, names: tuple[str, str]
+) -> tuple[Judgement, int]:
+    """The LLM judge's verdict on one hypothesis against the ground truth, and its calls."""
+    llm = worker_llm(settings)
+    return judge(llm, text, direction, truth, *names), llm.calls
 
-    def llm_judge(text: str, direction: str) -> tuple[float, str]:
-        verdict = judge(llm, text, direction, truth, *names)
+
+def judge_top(
+    settings: Settings, ranking: list[HypothesisScore], truth: str, names: tuple[str, str]
+) -> tuple[Evaluation, int]:
+    """Acc@1 and Acc@5 of the top five hypotheses, each judged by its own concurrent task."""
+    top = ranking[:5]
+    futures = judge_task.map(
+        settings=unmapped(settings),
+        text=[s.text for s in top],
+        direction=[s.direction for s in top],
+        truth=unmapped(truth),
+        names=unmapped(names),
+    )
+    verdicts = {(s.text, s.direction): f.result() for s, f in zip(top, futures, strict=True)}
+
+    def recorded(text: str, direction: str) -> tuple[float, str]:
+        verdict, _ = verdicts[(text, direction)]
         return verdict.score, verdict.reason
 
-    return evaluate(ranking, llm_judge)
+    return evaluate(top, recorded), sum(calls for _, calls in verdicts.values())
 
 
 def _captioner(name: CaptionerName, encoder: ClipEncoder, llm: LLM, vocabulary, device: str):
@@ -186,7 +209,7 @@ def _sample(paths: list[str], count: int, seed: int) -> list[str]:
     return sorted(random.Random(seed).sample(paths, min(count, len(paths))))
 
 
-@flow(name="set-difference")
+@flow(name="set-difference", task_runner=make_task_runner("thread", DEFAULT_THREADS))
 def set_difference(
     set_a: str | list[str],
     set_b: str | list[str],
@@ -202,32 +225,54 @@ def set_difference(
     refiner: RefinerConfig | None = None,
     truth: str | None = None,
     output: str | None = None,
+    shard_size: int = DEFAULT_SHARD_SIZE,
 ) -> SetDifferenceResult:
     """Describe how image set A differs from set B, ranked by how well CLIP separates them.
 
     ``extra_hypotheses`` join the LLM's proposals; ``vocabulary_candidates`` adds every phrase
     of the captioning vocabulary in both directions (useful when the LLM is weak);
     ``llm_proposals=False`` ranks only those candidates; ``refiner`` adds rounds in which the
-    LLM sees the ranking and proposes better hypotheses, until the best AUROC stops improving."""
+    LLM sees the ranking and proposes better hypotheses, until the best AUROC stops improving.
+    Encoding runs in tasks of ``shard_size`` images; shards, caption samples, proposer calls
+    and judgements run concurrently on the flow's task runner (see flows/deployments.py)."""
+    if names[0] == names[1]:
+        raise ValueError(f"The two sets need different names, not {names[0]!r} twice.")
     settings = settings or load_settings()
     proposer = proposer or ProposerConfig()
     ranker = ranker or RankerConfig()
     paths_a, paths_b = resolve_set(set_a, names[0]), resolve_set(set_b, names[1])
-    encoder = ClipEncoder(settings=settings)
-    llm = create_llm(settings)
-    a = encode_task(encoder, paths_a, names[0])
-    b = encode_task(encoder, paths_b, names[1])
+    encoder, llm = worker_encoder(settings), worker_llm(settings)
+    label_a, label_b = f"Set {names[0]}", f"Set {names[1]}"
+    embedded = encode_in_shards(settings, {label_a: paths_a, label_b: paths_b}, shard_size)
+    a, b = embedded[label_a], embedded[label_b]
     captions_a: list[str] = []
     captions_b: list[str] = []
     hypotheses: list[Hypothesis] = []
+    task_calls = 0  # LLM calls made inside tasks, perhaps in other processes
     chosen = cache = None
     if llm_proposals:
+        sample = proposer.rounds * proposer.sample_size
+        samples = [
+            _sample(a.paths, sample, proposer.seed),
+            _sample(b.paths, sample, proposer.seed + 1),
+        ]
+        captioned = caption_task.map(
+            settings=unmapped(settings),
+            captioner=unmapped(captioner),
+            vocabulary=unmapped(vocabulary),
+            paths=samples,
+        )
+        (captions_a, calls_a), (captions_b, calls_b) = [future.result() for future in captioned]
+        requests = proposal_requests(captions_a, captions_b, proposer)
+        answers = [
+            future.result()
+            for future in propose_task.map(settings=unmapped(settings), request=requests)
+        ]
+        found = [hypothesis for proposed, _ in answers for hypothesis in proposed]
+        hypotheses = deduplicate(found, encoder.encode_texts, proposer.near_duplicate)
+        task_calls += calls_a + calls_b + sum(calls for _, calls in answers)
         chosen = _captioner(captioner, encoder, llm, vocabulary, str(encoder.device))
         cache = JsonCache(settings.cache_dir / "captions")
-        sample = proposer.rounds * proposer.sample_size
-        captions_a = caption_task(chosen, _sample(a.paths, sample, proposer.seed), cache)
-        captions_b = caption_task(chosen, _sample(b.paths, sample, proposer.seed + 1), cache)
-        hypotheses = propose_task(llm, encoder, captions_a, captions_b, proposer)
     extra = list(extra_hypotheses or [])
     if vocabulary_candidates:
         extra += [
@@ -250,7 +295,10 @@ def set_difference(
         )
         if not new or _best_auroc(ranking) < before + refiner.min_gain:
             break  # the best AUROC stopped improving
-    evaluation = judge_task(llm, ranking, truth, names) if truth else None
+    evaluation = None
+    if truth:
+        evaluation, judge_calls = judge_top(settings, ranking, truth, names)
+        task_calls += judge_calls
     result = SetDifferenceResult(
         set_a=SetSummary(
             name=names[0], images=len(a), skipped=a.skipped, paths=a.paths, encoded=a.encoded
@@ -264,7 +312,7 @@ def set_difference(
         ranking=ranking,
         evaluation=evaluation,
         refinement=rounds,
-        llm_calls=llm.calls,
+        llm_calls=llm.calls + task_calls,
     )
     title = f"How {names[0]} differs from {names[1]}"
     create_table_artifact(

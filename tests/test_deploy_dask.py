@@ -1,13 +1,16 @@
-"""The same workflow on a 2-worker local Dask cluster gives the default runner's results."""
+"""The same workflows on a 2-worker local Dask cluster give the default runner's results."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from clipflows.agents.proposer import ProposerConfig
+from clipflows.components.captioning import WORLD_VOCABULARY
 from clipflows.components.world_sets import WORLD_SET_PAIRS, write_pair
 from clipflows.flows.deployments import make_task_runner, with_task_runner
 from clipflows.flows.embed_folders import embed_folders
+from clipflows.flows.set_difference import set_difference
 
 pytest.importorskip("prefect_dask")
 
@@ -31,6 +34,46 @@ def test_dask_runner_matches_the_default_runner(settings, world_spec, tmp_path, 
         assert one.paths == other.paths and len(one.paths) == 12
         assert one.encoded == other.encoded == 12
         np.testing.assert_allclose(np.array(one.vectors), np.array(other.vectors), atol=1e-5)
+
+
+@pytest.mark.slow
+def test_set_difference_on_dask_equals_the_default_runner(
+    settings, world_spec, tmp_path, prefect_harness
+):
+    """Shards, caption samples, proposer calls and judgements fan out over two worker
+    processes, each with its own world CLIP and SmolLM2; nothing differs but the runner."""
+    set_a, set_b = write_pair(WORLD_SET_PAIRS[0], tmp_path / "sets", count=24)
+    kwargs = dict(
+        vocabulary=WORLD_VOCABULARY,
+        proposer=ProposerConfig(rounds=2, sample_size=6, per_round=4),
+        vocabulary_candidates=True,
+        truth=WORLD_SET_PAIRS[0].truth,
+        shard_size=10,  # three shards a set
+    )
+    runs = {}
+    for runner in ("thread", "dask"):
+        # separate caches: each run encodes every image and asks the LLM every question
+        run_settings = settings.model_copy(
+            update={"clip": world_spec, "cache_dir": tmp_path / runner}
+        )
+        flow = with_task_runner(set_difference, runner, workers=2)
+        runs[runner] = flow(str(set_a), str(set_b), settings=run_settings, **kwargs)
+    default, distributed = runs["thread"], runs["dask"]
+    assert default.set_a.encoded == distributed.set_a.encoded == 24
+    assert default.set_a.paths == distributed.set_a.paths
+    assert default.set_b.paths == distributed.set_b.paths
+    assert default.captions_a == distributed.captions_a and len(default.captions_a) == 12
+    assert default.captions_b == distributed.captions_b
+    # 2 rounds x 2 directions, plus a judgement for each of the top five, plus retries
+    assert default.llm_calls == distributed.llm_calls >= 4 + 5
+    assert default.hypotheses == distributed.hypotheses
+    ranked = [(s.text, s.direction) for s in default.ranking]
+    assert ranked == [(s.text, s.direction) for s in distributed.ranking]
+    np.testing.assert_allclose(
+        [s.auroc for s in default.ranking], [s.auroc for s in distributed.ranking], atol=1e-6
+    )
+    assert default.evaluation == distributed.evaluation
+    assert len(default.evaluation.judged) == 5
 
 
 def test_unknown_task_runner_is_refused():
