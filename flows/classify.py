@@ -2,7 +2,9 @@
 for the pairs that occur -> second pass -> fusion, with the paper's baselines beside it.
 
 Caching lives in the components and agents (image and text embeddings, LLM answers), so a rerun
-encodes nothing and asks the LLM nothing; the tasks keep no Prefect cache.
+encodes nothing and asks the LLM nothing; the tasks keep no Prefect cache. Image shards and
+chunks of class pairs are tasks submitted together, so the flow's task runner (threads by default,
+Dask for many workers) runs them concurrently, each with its worker's resident models.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from prefect import flow, task
+from prefect import flow, task, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field
@@ -20,7 +22,7 @@ from clipflows.agents.differential_describer import (
     describe_pairs,
     follow_up_pair,
 )
-from clipflows.agents.llm import LLM, create_llm
+from clipflows.agents.llm import LLM
 from clipflows.components.class_datasets import LabelledImages, load_image_folder, load_labels_csv
 from clipflows.components.classify_report import (
     ChangedExample,
@@ -31,7 +33,7 @@ from clipflows.components.classify_report import (
     to_html,
     to_markdown,
 )
-from clipflows.components.clip import ClipEncoder, ImageEmbeddings
+from clipflows.components.clip import ClipEncoder
 from clipflows.components.clip_text import fit_to_context
 from clipflows.components.diff_report import REPORT_FILES, write_report
 from clipflows.components.differential_descriptions import (
@@ -40,7 +42,6 @@ from clipflows.components.differential_descriptions import (
     read_fudd_file,
     write_fudd_file,
 )
-from clipflows.components.errors import EmptyInputError
 from clipflows.components.fudd import (
     FusionRule,
     choose_fusion,
@@ -57,7 +58,10 @@ from clipflows.components.world_classes import (
 )
 from clipflows.components.zeroshot import ZeroShotClassifier, ambiguity_sets
 
+from .deployments import DEFAULT_THREADS, make_task_runner
 from .progress import log_progress
+from .sharded_encoding import DEFAULT_SHARD_SIZE, encode_in_shards
+from .worker_models import worker_encoder, worker_llm
 
 DESCRIPTIONS_FILE = "descriptions.json"
 
@@ -73,7 +77,9 @@ class ClassifyConfig(BaseModel):
     ensemble: bool = True
     context: str | None = None
     validation_fraction: float = Field(default=0.3, ge=0, lt=1)
-    workers: int = Field(default=8, ge=1)
+    workers: int = Field(default=8, ge=1)  # concurrent LLM calls within one task
+    pairs_per_task: int = Field(default=32, ge=1)  # class pairs per describe task
+    shard_size: int = Field(default=DEFAULT_SHARD_SIZE, ge=1)  # images per encoding task
     follow_up: int = Field(default=0, ge=0, le=50)  # most-confused pairs to ask about again
     seed: int = 0
 
@@ -126,23 +132,45 @@ def load_dataset(dataset: str, settings: Settings, classes: list[str] | None) ->
     return load_image_folder(path)
 
 
-@task(name="encode-images", retries=1, cache_policy=NO_CACHE)
-def encode_task(encoder: ClipEncoder, data: LabelledImages) -> ImageEmbeddings:
-    """CLIP embeddings of every readable image (unreadable ones are skipped with a reason)."""
-    embedded = encoder.encode_images(data.paths, progress=log_progress("encode images"))
-    if len(embedded) == 0:
-        reasons = "; ".join(f"{s.path}: {s.reason}" for s in embedded.skipped[:3])
-        raise EmptyInputError(f"No image of the dataset could be read ({reasons}).")
-    return embedded
-
-
 @task(name="describe-pairs", retries=1, cache_policy=NO_CACHE)
 def describe_task(
-    llm: LLM, context: str, book: DescriptionBook, pairs: list[tuple[int, int]], workers: int
-) -> dict[str, str]:
-    """LLM descriptions for the pairs the book lacks; returns the pairs that failed."""
-    progress = log_progress("describe pairs")
-    return describe_pairs(llm, context, book, pairs, workers, progress).failed
+    settings: Settings,
+    context: str,
+    class_names: list[str],
+    pairs: list[tuple[int, int]],
+    workers: int,
+) -> tuple[dict[tuple[int, int], list[DifferentialEntry]], dict[str, str], int]:
+    """LLM descriptions for one chunk of pairs: (entries by pair, failed pairs, LLM calls)."""
+    llm = worker_llm(settings)
+    book = DescriptionBook(class_names=class_names)
+    report = describe_pairs(
+        llm, context, book, pairs, workers, log_progress(f"describe {len(pairs)} pairs")
+    )
+    return book.pairs, report.failed, llm.calls
+
+
+def describe_in_chunks(
+    settings: Settings, context: str, book: DescriptionBook, pairs: list, config: ClassifyConfig
+) -> tuple[dict[str, str], int]:
+    """Fill ``book`` for ``pairs``, ``config.pairs_per_task`` pairs per concurrent task, merged
+    in pair order; returns the failed pairs and the LLM calls made."""
+    size = config.pairs_per_task
+    chunks = [pairs[start : start + size] for start in range(0, len(pairs), size)]
+    futures = describe_task.map(
+        settings=unmapped(settings),
+        context=unmapped(context),
+        class_names=unmapped(book.class_names),
+        pairs=chunks,
+        workers=unmapped(config.workers),
+    )
+    failures: dict[str, str] = {}
+    calls = 0
+    for future in futures:
+        entries, failed, chunk_calls = future.result()
+        book.pairs.update(entries)
+        failures.update(failed)
+        calls += chunk_calls
+    return failures, calls
 
 
 @task(name="follow-up", retries=1, cache_policy=NO_CACHE)
@@ -186,15 +214,16 @@ def occurring_pairs(sets: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _book(
-    config: ClassifyConfig, data: LabelledImages, pairs: list, llm: LLM, context: str
-) -> tuple[DescriptionBook, dict[str, str]]:
+    config: ClassifyConfig, data: LabelledImages, pairs: list, settings: Settings, context: str
+) -> tuple[DescriptionBook, dict[str, str], int]:
+    """The description book, the pairs that failed, and the LLM calls it took."""
     if config.descriptions == "world":
-        return world_description_book(data.class_names, pairs), {}
+        return world_description_book(data.class_names, pairs), {}, 0
     if config.descriptions == "llm":
         book = DescriptionBook(class_names=data.class_names)
-        return book, describe_task(llm, context, book, pairs, config.workers)
+        return book, *describe_in_chunks(settings, context, book, pairs, config)
     book = read_fudd_file(config.descriptions, data.class_names)
-    return book, {}
+    return book, {}, 0
 
 
 @task(name="baselines", retries=1, cache_policy=NO_CACHE)
@@ -288,7 +317,7 @@ def _write_outputs(
     result.report = {name: str(folder / name) for name in (*REPORT_FILES, DESCRIPTIONS_FILE)}
 
 
-@flow(name="classify")
+@flow(name="classify", task_runner=make_task_runner("thread", DEFAULT_THREADS))
 def classify(
     dataset: str | LabelledImages,
     classes: list[str] | None = None,
@@ -308,9 +337,8 @@ def classify(
     )
     data.check()
     names, context = data.class_names, config.context or data.context
-    encoder = ClipEncoder(settings=settings)
-    llm = create_llm(settings)
-    embedded = encode_task(encoder, data)
+    encoder, llm = worker_encoder(settings), worker_llm(settings)
+    embedded = encode_in_shards(settings, {"dataset": data.paths}, config.shard_size)["dataset"]
     label_of = dict(zip(data.paths, data.labels, strict=True))
     labels = np.array([label_of[p] for p in embedded.paths])
 
@@ -318,8 +346,7 @@ def classify(
     first_scores = first.scores(embedded.vectors)
     sets = ambiguity_sets(first_scores, config.k)
     pairs = occurring_pairs(sets)
-    book, failures = _book(config, data, pairs, llm, context)
-    pair_calls = llm.calls
+    book, failures, pair_calls = _book(config, data, pairs, settings, context)
     truncated = fit_book(book, encoder.tokenizer)
     second = second_pass_scores(
         embedded.vectors, sets, book, encoder.encode_texts, first.class_vectors
@@ -363,7 +390,7 @@ def classify(
         pairs_possible=len(names) * (len(names) - 1) // 2,
         pairs_described=sum(bool(book.pairs.get(p)) for p in pairs),
         llm_calls_pairs=pair_calls,
-        llm_calls=llm.calls,
+        llm_calls=pair_calls + llm.calls,
         description_failures=failures,
         followed_up=followed,
         truncated_descriptions=truncated,

@@ -81,7 +81,9 @@ def test_ambiguity_sets_hold_the_same_colour_classes(world_settings, small_task,
 def test_only_occurring_pairs_go_to_the_llm_and_a_rerun_is_free(
     world_settings, small_task, tmp_path, prefect_harness
 ):
-    config = ClassifyConfig(descriptions="llm", k=3, generic=True, ensemble=False, follow_up=2)
+    config = ClassifyConfig(
+        descriptions="llm", k=3, generic=True, ensemble=False, follow_up=2, pairs_per_task=4
+    )  # about a dozen pairs: three or four describe tasks, merged back into one book
     first = classify(small_task, settings=world_settings, config=config, output=str(tmp_path / "1"))
     # Follow-up: at most two still-confused pairs got new attributes, and are reported apart.
     assert len(first.followed_up) <= 2
