@@ -16,7 +16,15 @@ from rich.table import Table
 
 from clipflows.components.errors import ClipflowsError
 
-from .cli_common import ClipOption, ConfigOption, app, console
+from .cli_common import (
+    ClipOption,
+    ConfigOption,
+    RunnerOption,
+    WorkersOption,
+    app,
+    console,
+    with_runner,
+)
 from .cli_common import load_cli_settings as _settings
 
 
@@ -152,6 +160,8 @@ def diff(
     top: Annotated[int, typer.Option(help="Rows to print.")] = 10,
     config: ConfigOption = None,
     clip: ClipOption = None,
+    runner: RunnerOption = "thread",
+    workers: WorkersOption = 4,
 ) -> None:
     """Describe how image set A differs from set B (VisDiff): caption, propose, rank, judge."""
     from clipflows.agents.proposer import ProposerConfig
@@ -172,7 +182,7 @@ def diff(
         inputs = ([str(p) for p in groups[set_a]], [str(p) for p in groups[set_b]])
     else:
         inputs = (set_a, set_b)
-    result = set_difference(
+    result = with_runner(set_difference, runner, workers)(
         *inputs,
         settings=_settings(config, clip),
         names=(Path(set_a).name or set_a, Path(set_b).name or set_b),

@@ -8,7 +8,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .cli_common import ClipOption, ConfigOption, app, console, load_cli_settings
+from .cli_common import (
+    ClipOption,
+    ConfigOption,
+    RunnerOption,
+    WorkersOption,
+    app,
+    console,
+    load_cli_settings,
+    with_runner,
+)
 
 
 @app.command()
@@ -40,12 +49,14 @@ def classify(
     ),
     config: ConfigOption = None,
     clip: ClipOption = None,
+    runner: RunnerOption = "thread",
+    workers: WorkersOption = 4,
 ) -> None:
     """Zero-shot classification that resolves ambiguities with differential descriptions (FuDD)."""
     from .classify import ClassifyConfig
     from .classify import classify as classify_flow
 
-    result = classify_flow(
+    result = with_runner(classify_flow, runner, workers)(
         dataset,
         classes=classes.split(",") if classes else None,
         settings=load_cli_settings(config, clip),

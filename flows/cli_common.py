@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -27,6 +27,23 @@ ConfigOption = Annotated[
 ClipOption = Annotated[
     str | None, typer.Option("--clip", help="CLIP spec, e.g. world or ViT-B-32:laion2b_s34b_b79k.")
 ]
+
+RunnerOption = Annotated[
+    Literal["thread", "dask"],
+    typer.Option(
+        "--runner", help="Task runner: a thread pool, or a local Dask cluster (the deploy extra)."
+    ),
+]
+WorkersOption = Annotated[
+    int, typer.Option("--workers", min=1, help="Threads, or Dask worker processes.")
+]
+
+
+def with_runner(flow, runner: Literal["thread", "dask"], workers: int):
+    """``flow`` on the chosen task runner (see clipflows.flows.deployments)."""
+    from .deployments import with_task_runner
+
+    return with_task_runner(flow, runner, workers)
 
 
 def load_cli_settings(config: Path | None, clip: str | None = None) -> Settings:
