@@ -109,24 +109,28 @@ def load_flow(target: str):
     return getattr(importlib.import_module(module), attribute)
 
 
-def make_task_runner(name: TaskRunnerName = "thread", workers: int = 4):
-    """A Prefect task runner by name: a thread pool (default) or a local Dask cluster."""
+def make_task_runner(
+    name: TaskRunnerName = "thread", workers: int = 4, threads_per_worker: int = 1
+):
+    """A Prefect task runner by name: a thread pool (default) or a local Dask cluster of
+    ``workers`` processes, each running ``threads_per_worker`` tasks at a time (more than one
+    suits tasks that mostly wait, such as calls to an LLM server)."""
     if name == "thread":
         from prefect.task_runners import ThreadPoolTaskRunner
 
         return ThreadPoolTaskRunner(max_workers=workers)
     if name == "dask":
-        from prefect_dask import DaskTaskRunner  # the `deploy` extra
+        from .dask_runner import local_dask_runner  # the `deploy` extra
 
-        return DaskTaskRunner(
-            cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True}
-        )
+        return local_dask_runner(workers, threads_per_worker)
     raise ValueError(f"unknown task runner {name!r}: choose 'thread' or 'dask'")
 
 
-def with_task_runner(flow, name: TaskRunnerName = "thread", workers: int = 4):
+def with_task_runner(
+    flow, name: TaskRunnerName = "thread", workers: int = 4, threads_per_worker: int = 1
+):
     """The same flow with another task runner (no decorator edits in the flow modules)."""
-    return flow.with_options(task_runner=make_task_runner(name, workers))
+    return flow.with_options(task_runner=make_task_runner(name, workers, threads_per_worker))
 
 
 def build_deployments(

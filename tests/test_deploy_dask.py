@@ -12,7 +12,7 @@ from clipflows.flows.deployments import make_task_runner, with_task_runner
 from clipflows.flows.embed_folders import embed_folders
 from clipflows.flows.set_difference import set_difference
 
-pytest.importorskip("prefect_dask")
+DaskTaskRunner = pytest.importorskip("prefect_dask").DaskTaskRunner
 
 
 @pytest.mark.slow
@@ -27,7 +27,7 @@ def test_dask_runner_matches_the_default_runner(settings, world_spec, tmp_path, 
     dask_settings = settings.model_copy(update={"clip": world_spec, "cache_dir": tmp_path / "c2"})
     default = embed_folders(folders, settings=default_settings)
     dask_flow = with_task_runner(embed_folders, "dask", workers=2)
-    assert type(dask_flow.task_runner).__name__ == "DaskTaskRunner"
+    assert isinstance(dask_flow.task_runner, DaskTaskRunner)
     distributed = dask_flow(folders, settings=dask_settings)
     assert [r.folder for r in distributed] == folders
     for one, other in zip(default, distributed, strict=True):
@@ -50,15 +50,21 @@ def test_set_difference_on_dask_equals_the_default_runner(
         truth=WORLD_SET_PAIRS[0].truth,
         shard_size=10,  # three shards a set
     )
-    runs = {}
+    runs, task_runs = {}, {}
     for runner in ("thread", "dask"):
         # separate caches: each run encodes every image and asks the LLM every question
         run_settings = settings.model_copy(
             update={"clip": world_spec, "cache_dir": tmp_path / runner}
         )
-        flow = with_task_runner(set_difference, runner, workers=2)
-        runs[runner] = flow(str(set_a), str(set_b), settings=run_settings, **kwargs)
+        flow = with_task_runner(set_difference, runner, workers=2, threads_per_worker=2)
+        state = flow(str(set_a), str(set_b), settings=run_settings, return_state=True, **kwargs)
+        runs[runner] = state.result()
+        task_runs[runner] = _task_runs(state.state_details.flow_run_id)
     default, distributed = runs["thread"], runs["dask"]
+    # The workers reported every task run to the flow's own API, all completed.
+    assert task_runs["dask"] == task_runs["thread"]
+    assert task_runs["dask"]["encode-shard"] == ["COMPLETED"] * 6
+    assert task_runs["dask"]["propose"] == ["COMPLETED"] * 4
     assert default.set_a.encoded == distributed.set_a.encoded == 24
     assert default.set_a.paths == distributed.set_a.paths
     assert default.set_b.paths == distributed.set_b.paths
@@ -74,6 +80,21 @@ def test_set_difference_on_dask_equals_the_default_runner(
     )
     assert default.evaluation == distributed.evaluation
     assert len(default.evaluation.judged) == 5
+
+
+def _task_runs(flow_run_id) -> dict[str, list[str]]:
+    """Task name -> the state of each of its runs in one flow run, as the API recorded them."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+        )
+    found: dict[str, list[str]] = {}
+    for run in runs:  # run names are "<task name>-<3 characters>"
+        found.setdefault(run.name.rsplit("-", 1)[0], []).append(run.state.type.value)
+    return found
 
 
 def test_unknown_task_runner_is_refused():

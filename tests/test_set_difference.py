@@ -127,3 +127,33 @@ def test_refinement_rounds_add_ranked_hypotheses_until_no_gain(
     }
     gains = [r.best_auroc for r in result.refinement]
     assert gains == sorted(gains)  # the best AUROC never falls: earlier hypotheses stay ranked
+
+
+def test_shards_are_put_back_in_input_order(world_settings, tmp_path, prefect_harness):
+    """Encoding in shards of 3 (two with a bad file) gives one shard's paths, skips and ranking."""
+    set_a, set_b = write_pair(PAIRS["red-vs-blue"], tmp_path, count=10)
+    (set_a / "0004_bad.png").write_bytes(b"not a png")
+    (set_b / "0007_bad.png").write_bytes(b"")
+    runs = {}
+    for shard_size in (3, 512):
+        settings = world_settings.model_copy(update={"cache_dir": tmp_path / str(shard_size)})
+        runs[shard_size] = set_difference(
+            str(set_a),
+            str(set_b),
+            settings=settings,
+            vocabulary=WORLD_VOCABULARY,
+            vocabulary_candidates=True,
+            llm_proposals=False,
+            shard_size=shard_size,
+        )
+    sharded, whole = runs[3], runs[512]
+    for one, other in ((sharded.set_a, whole.set_a), (sharded.set_b, whole.set_b)):
+        assert one.paths == other.paths and one.paths == sorted(one.paths)
+        assert one.images == other.images == one.encoded == 10
+        assert [s.path for s in one.skipped] == [s.path for s in other.skipped]
+        assert len(one.skipped) == 1
+    assert [(s.text, s.direction, round(s.auroc, 6)) for s in sharded.ranking] == [
+        (s.text, s.direction, round(s.auroc, 6)) for s in whole.ranking
+    ]
+    with pytest.raises(ValueError, match="shard_size"):
+        set_difference(str(set_a), str(set_b), settings=world_settings, shard_size=0)
