@@ -11,9 +11,9 @@ from prefect import flow, task, unmapped
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
-from clipflows.components.clip import ClipEncoder
 from clipflows.components.settings import Settings, load_settings
 from clipflows.flows.set_difference import resolve_set
+from clipflows.flows.worker_models import worker_encoder
 
 
 class FolderEmbedding(BaseModel):
@@ -28,8 +28,8 @@ class FolderEmbedding(BaseModel):
 
 @task(name="embed-folder", retries=1, cache_policy=NO_CACHE)
 def embed_folder_task(folder: str, settings: Settings) -> FolderEmbedding:
-    """Encode one folder; the encoder is built in the worker (models do not travel)."""
-    embedded = ClipEncoder(settings=settings).encode_images(resolve_set(folder, folder))
+    """Encode one folder with the worker's resident encoder (models do not travel)."""
+    embedded = worker_encoder(settings).encode_images(resolve_set(folder, folder))
     return FolderEmbedding(
         folder=folder,
         paths=embedded.paths,
