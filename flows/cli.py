@@ -185,7 +185,7 @@ def diff(
     result = with_runner(set_difference, runner, workers)(
         *inputs,
         settings=_settings(config, clip),
-        names=(Path(set_a).name or set_a, Path(set_b).name or set_b),
+        names=_set_names(set_a, set_b),
         captioner=captioner,
         proposer=ProposerConfig(rounds=rounds, sample_size=sample_size),
         ranker=RankerConfig(alpha=alpha),
@@ -289,6 +289,13 @@ def ui(
     ]  # fmt: skip
     console.print(f"clipflows web app on http://{host}:{port} (Ctrl+C stops it)")
     raise typer.Exit(subprocess.call(command))
+
+
+def _set_names(set_a: str, set_b: str) -> tuple[str, str]:
+    """Report names for the sets: folder names, or the paths as given when those are equal
+    (``a/images`` and ``b/images``)."""
+    names = (Path(set_a).name or set_a, Path(set_b).name or set_b)
+    return names if names[0] != names[1] else (set_a, set_b)
 
 
 def _ranking_table(scores: list) -> Table:

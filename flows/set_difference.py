@@ -235,14 +235,14 @@ def set_difference(
     LLM sees the ranking and proposes better hypotheses, until the best AUROC stops improving.
     Encoding runs in tasks of ``shard_size`` images; shards, caption samples, proposer calls
     and judgements run concurrently on the flow's task runner (see flows/deployments.py)."""
-    if names[0] == names[1]:
-        raise ValueError(f"The two sets need different names, not {names[0]!r} twice.")
     settings = settings or load_settings()
     proposer = proposer or ProposerConfig()
     ranker = ranker or RankerConfig()
     paths_a, paths_b = resolve_set(set_a, names[0]), resolve_set(set_b, names[1])
     encoder, llm = worker_encoder(settings), worker_llm(settings)
     label_a, label_b = f"Set {names[0]}", f"Set {names[1]}"
+    if label_a == label_b:  # the labels key the shards and name the set in errors
+        label_a, label_b = f"Set A ({names[0]})", f"Set B ({names[1]})"
     embedded = encode_in_shards(settings, {label_a: paths_a, label_b: paths_b}, shard_size)
     a, b = embedded[label_a], embedded[label_b]
     captions_a: list[str] = []

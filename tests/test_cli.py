@@ -136,3 +136,10 @@ def test_demo_runs_every_workflow_offline(world_clip_dir, tmp_path):
     recall = music["video_recall_at_10"]
     assert recall["trained"] > max(recall["untrained"], recall["random"]), recall
     assert all(len(p["top_tracks"]) == 3 for p in music["picks"])
+
+
+def test_sets_are_named_by_folder_or_by_path_when_folder_names_clash():
+    from clipflows.flows.cli import _set_names
+
+    assert _set_names("x/this-week", "y/last-week") == ("this-week", "last-week")
+    assert _set_names("a/images", "b/images") == ("a/images", "b/images")

@@ -130,7 +130,8 @@ def test_refinement_rounds_add_ranked_hypotheses_until_no_gain(
 
 
 def test_shards_are_put_back_in_input_order(world_settings, tmp_path, prefect_harness):
-    """Encoding in shards of 3 (two with a bad file) gives one shard's paths, skips and ranking."""
+    """Shards of 3 images (two with a bad file) give the paths, skips and ranking of one shard,
+    also when both sets have the same name."""
     set_a, set_b = write_pair(PAIRS["red-vs-blue"], tmp_path, count=10)
     (set_a / "0004_bad.png").write_bytes(b"not a png")
     (set_b / "0007_bad.png").write_bytes(b"")
@@ -145,6 +146,7 @@ def test_shards_are_put_back_in_input_order(world_settings, tmp_path, prefect_ha
             vocabulary_candidates=True,
             llm_proposals=False,
             shard_size=shard_size,
+            names=("images", "images") if shard_size == 3 else ("A", "B"),  # folder names clash
         )
     sharded, whole = runs[3], runs[512]
     for one, other in ((sharded.set_a, whole.set_a), (sharded.set_b, whole.set_b)):
