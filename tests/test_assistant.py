@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -96,9 +98,12 @@ def test_the_llm_plans_a_schema_valid_request(
         assert [o.status for o in result.outcomes] == ["failed"]
         assert "No valid plan" in result.answer
         return
-    assert 1 <= len(result.plan.steps) <= 3
+    # One outcome per planned step, in plan order, each reported in the answer.
+    assert [o.tool for o in result.outcomes] == [s.tool for s in result.plan.steps]
     for outcome in result.outcomes:
-        assert outcome.status in {"done", "refused", "declined", "needs confirmation", "failed"}
+        assert f"{outcome.tool}: {outcome.status}." in result.answer
+        if outcome.status == "done" and outcome.report:
+            assert Path(outcome.report).exists()
         if outcome.tool == "set_difference" and outcome.status == "refused":
             assert "outside the allowed folders" in outcome.summary
     print([(o.tool, o.arguments, o.status) for o in result.outcomes])
