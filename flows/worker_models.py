@@ -13,11 +13,14 @@ import dataclasses
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from clipflows.agents.llm import LLM, create_llm
 from clipflows.components.cache import stable_hash
 from clipflows.components.clip import ClipEncoder
+from clipflows.components.clip_spec import parse_spec
+from clipflows.components.errors import ClipflowsError
 from clipflows.components.settings import Settings
 
 T = TypeVar("T")
@@ -48,10 +51,39 @@ _LLMS = _ResidentModels()
 
 
 def encoder_key(settings: Settings) -> str:
-    """What determines a ClipEncoder: the spec, device, precision and cache folder."""
+    """What determines a ClipEncoder: the spec, device, precision, cache folder, and for local
+    weights their size and modification time (a model retrained in place is loaded again)."""
     return stable_hash(
-        [settings.clip, settings.device, settings.precision, str(settings.cache_dir)]
+        [
+            settings.clip,
+            settings.device,
+            settings.precision,
+            str(settings.cache_dir),
+            _local_weights_stamp(settings.clip),
+        ]
     )
+
+
+def _local_weights_stamp(spec: str) -> list[tuple[str, int, int]]:
+    """(name, size, mtime) of the weight files a local spec names; [] for other specs or when
+    they are missing (the encoder then raises the actionable error)."""
+    try:
+        parsed = parse_spec(spec)
+    except ClipflowsError:
+        return []
+    if parsed.kind == "local-dir":
+        root = Path(parsed.source)
+        files = sorted(root.iterdir()) if root.is_dir() else []
+    elif parsed.kind == "checkpoint":
+        files = [Path(parsed.source)]
+    else:
+        return []
+    stamps = []
+    for path in files:
+        if path.is_file():
+            status = path.stat()
+            stamps.append((path.name, status.st_size, status.st_mtime_ns))
+    return stamps
 
 
 def llm_key(settings: Settings) -> str:

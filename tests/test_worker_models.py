@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+
 from pydantic import SecretStr
 
 from clipflows.components.settings import LLMSettings, Settings
@@ -14,6 +17,20 @@ def test_the_encoder_is_loaded_once_per_settings(world_spec, tmp_path):
     assert worker_encoder(settings.model_copy()) is first
     other = worker_encoder(settings.model_copy(update={"cache_dir": tmp_path / "two"}))
     assert other is not first and other.settings.cache_dir == tmp_path / "two"
+
+
+def test_local_weights_changed_in_place_are_loaded_again(world_clip_dir, tmp_path):
+    folder = tmp_path / "my-clip"
+    shutil.copytree(world_clip_dir, folder)
+    settings = Settings(cache_dir=tmp_path / "cache", clip=f"local-dir:{folder}")
+    first = worker_encoder(settings)
+    assert worker_encoder(settings) is first
+    weights = next(
+        p for p in folder.iterdir() if p.suffix in {".safetensors", ".pt", ".pth", ".bin"}
+    )
+    later = weights.stat().st_mtime_ns + 10**9
+    os.utime(weights, ns=(later, later))  # as a retrain writing the same path would
+    assert worker_encoder(settings) is not first
 
 
 def test_each_task_counts_its_own_llm_calls_over_one_chat_model(tmp_path):
