@@ -1,19 +1,20 @@
 """Describe a music library as a Prefect flow: tag -> describe by analogy -> index.
 
 Tags (by file content) and descriptions (by prompt) are cached, so a rerun, or a library that
-shares tracks with another, costs neither tagger nor LLM time.
+shares tracks with another, costs neither tagger nor LLM time. Descriptions are written by
+concurrent tasks, a few tracks each, on the flow's task runner.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from prefect import flow, task
+from prefect import flow, task, unmapped
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field
 
-from clipflows.agents.llm import LLM, LLMOutputError, create_llm
+from clipflows.agents.llm import LLMOutputError
 from clipflows.agents.music_describer import DescriberConfig, describe_track, load_analogies
 from clipflows.components.audio import audio_duration
 from clipflows.components.cache import JsonCache, sha256_file
@@ -24,7 +25,9 @@ from clipflows.components.music_tagger import MusicnnTagger, TrackTags
 from clipflows.components.sentence_encoder import SentenceEncoder
 from clipflows.components.settings import Settings, load_settings
 
+from .deployments import DEFAULT_THREADS, make_task_runner
 from .progress import log_progress
+from .worker_models import worker_llm
 
 
 class DescribeLibraryResult(BaseModel):
@@ -44,35 +47,59 @@ def tag_task(tagger: MusicnnTagger, paths: list[Path]) -> dict[str, TrackTags | 
 
 @task(name="describe-tracks", retries=1, cache_policy=NO_CACHE)
 def describe_task(
-    llm: LLM, tags: dict[str, TrackTags], config: DescriberConfig
-) -> tuple[dict[str, str], dict[str, str]]:
-    """(descriptions, failures): one description per track from its tags and the closest
-    human-written examples; a track whose answer never validates is listed, not fatal."""
-    bank, progress, out, failed = load_analogies(), log_progress("describe tracks"), {}, {}
+    settings: Settings, tags: dict[str, TrackTags], config: DescriberConfig
+) -> tuple[dict[str, str], dict[str, str], int]:
+    """(descriptions, failures, LLM calls) for a few tracks: one description per track from its
+    tags and the closest human-written examples; a track whose answer never validates is
+    listed, not fatal."""
+    llm, bank = worker_llm(settings), load_analogies()
+    progress, out, failed = log_progress(f"describe {len(tags)} tracks"), {}, {}
     for done, (path, track) in enumerate(tags.items(), start=1):
         try:
             out[path] = describe_track(llm, track.tags, bank, config)
         except LLMOutputError as error:
             failed[path] = str(error)
         progress(done, len(tags))
-    return out, failed
+    return out, failed, llm.calls
 
 
-@flow(name="describe-library")
+def describe_in_chunks(
+    settings: Settings, tags: dict[str, TrackTags], config: DescriberConfig, per_task: int
+) -> tuple[dict[str, str], dict[str, str], int]:
+    """Every track described, ``per_task`` tracks per concurrent task, merged in track order."""
+    items = list(tags.items())
+    chunks = [dict(items[start : start + per_task]) for start in range(0, len(items), per_task)]
+    futures = describe_task.map(settings=unmapped(settings), tags=chunks, config=unmapped(config))
+    descriptions: dict[str, str] = {}
+    failed: dict[str, str] = {}
+    calls = 0
+    for future in futures:
+        chunk_descriptions, chunk_failed, chunk_calls = future.result()
+        descriptions.update(chunk_descriptions)
+        failed.update(chunk_failed)
+        calls += chunk_calls
+    return descriptions, failed, calls
+
+
+@flow(name="describe-library", task_runner=make_task_runner("thread", DEFAULT_THREADS))
 def describe_library(
     folder: str,
     index_dir: str | None = None,
     settings: Settings | None = None,
     describer: DescriberConfig | None = None,
+    tracks_per_task: int = 4,
 ) -> DescribeLibraryResult:
-    """Tag, describe and index every audio file under ``folder`` (sub-folders name moods)."""
+    """Tag, describe and index every audio file under ``folder`` (sub-folders name moods).
+
+    Descriptions are asked ``tracks_per_task`` tracks to a task, the tasks concurrently."""
+    if tracks_per_task < 1:
+        raise ValueError(f"tracks_per_task must be at least 1, not {tracks_per_task}.")
     settings = settings or load_settings()
     root = Path(folder)
     paths = list_tracks(root) if root.is_dir() else []
     if not paths:
         raise EmptyInputError(f"No audio files (wav, flac, ogg, opus, mp3) under {folder}.")
     tagger = MusicnnTagger(cache=JsonCache(settings.cache_dir / "music-tags"))
-    llm = create_llm(settings)
     tagged = tag_task(tagger, paths)
     good = {p: t for p, t in tagged.items() if isinstance(t, TrackTags)}
     skipped = {p: t for p, t in tagged.items() if isinstance(t, str)}
@@ -80,7 +107,9 @@ def describe_library(
         raise EmptyInputError(
             f"No track under {folder} could be tagged: {list(skipped.values())[:3]}"
         )
-    descriptions, failed = describe_task(llm, good, describer or DescriberConfig())
+    descriptions, failed, llm_calls = describe_in_chunks(
+        settings, good, describer or DescriberConfig(), tracks_per_task
+    )
     tracks = [
         LibraryTrack(
             path=path,
@@ -110,6 +139,6 @@ def describe_library(
         skipped=skipped,
         description_failures=failed,
         tagger_runs=tagger.runs,
-        llm_calls=llm.calls,
+        llm_calls=llm_calls,
         index_dir=str(target),
     )
