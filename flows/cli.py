@@ -161,7 +161,7 @@ def diff(
     config: ConfigOption = None,
     clip: ClipOption = None,
     runner: RunnerOption = "thread",
-    workers: WorkersOption = 4,
+    workers: WorkersOption = None,
 ) -> None:
     """Describe how image set A differs from set B (VisDiff): caption, propose, rank, judge."""
     from clipflows.agents.proposer import ProposerConfig

@@ -50,7 +50,7 @@ def classify(
     config: ConfigOption = None,
     clip: ClipOption = None,
     runner: RunnerOption = "thread",
-    workers: WorkersOption = 4,
+    workers: WorkersOption = None,
 ) -> None:
     """Zero-shot classification that resolves ambiguities with differential descriptions (FuDD)."""
     from .classify import ClassifyConfig

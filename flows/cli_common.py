@@ -35,15 +35,22 @@ RunnerOption = Annotated[
     ),
 ]
 WorkersOption = Annotated[
-    int, typer.Option("--workers", min=1, help="Threads, or Dask worker processes.")
+    int | None,
+    typer.Option(
+        "--workers", min=1, help="Threads (default 8), or Dask worker processes (default 2)."
+    ),
 ]
 
 
-def with_runner(flow, runner: Literal["thread", "dask"], workers: int):
-    """``flow`` on the chosen task runner (see clipflows.flows.deployments)."""
-    from .deployments import with_task_runner
+def with_runner(flow, runner: Literal["thread", "dask"], workers: int | None):
+    """``flow`` on the chosen task runner (see clipflows.flows.deployments); the flow as it is
+    for the default thread pool."""
+    from .deployments import DEFAULT_THREADS, with_task_runner
 
-    return with_task_runner(flow, runner, workers)
+    if runner == "thread" and workers is None:
+        return flow
+    default = DEFAULT_THREADS if runner == "thread" else 2
+    return with_task_runner(flow, runner, workers or default)
 
 
 def load_cli_settings(config: Path | None, clip: str | None = None) -> Settings:

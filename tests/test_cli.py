@@ -143,3 +143,13 @@ def test_sets_are_named_by_folder_or_by_path_when_folder_names_clash():
 
     assert _set_names("x/this-week", "y/last-week") == ("this-week", "last-week")
     assert _set_names("a/images", "b/images") == ("a/images", "b/images")
+
+
+def test_runner_options_keep_the_flow_default_unless_asked():
+    from clipflows.flows.cli_common import with_runner
+    from clipflows.flows.set_difference import set_difference
+
+    assert with_runner(set_difference, "thread", None) is set_difference  # its 8 threads
+    assert with_runner(set_difference, "thread", 3).task_runner._max_workers == 3
+    dask = with_runner(set_difference, "dask", None).task_runner
+    assert dask.cluster_kwargs["n_workers"] == 2 and dask.cluster_kwargs["threads_per_worker"] == 1
