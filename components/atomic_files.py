@@ -21,3 +21,11 @@ def torch_save_whole(value: object, path: Path) -> None:
 def write_text_whole(text: str, path: Path) -> None:
     _partial(path).write_text(text)
     os.replace(_partial(path), path)
+
+
+def save_figure_whole(figure: object, path: Path, dpi: int = 100) -> None:
+    """A matplotlib figure saved whole; the temporary name keeps the suffix, which picks the
+    image format."""
+    partial = path.with_name(path.stem + ".partial" + path.suffix)
+    figure.savefig(partial, dpi=dpi)  # type: ignore[attr-defined]
+    os.replace(partial, path)

@@ -17,6 +17,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
+from clipflows.components.atomic_files import save_figure_whole
 from clipflows.components.audio import AudioError, audio_duration, open_audio
 from clipflows.components.query_encoders import check_query_texts, query_encoder
 from clipflows.components.separation import Separator
@@ -66,6 +67,7 @@ def train_task(config: SeparationTrainConfig, output: str, settings: Settings) -
 
 
 def plot_losses(losses: list[float], path: Path, validation: list | None = None) -> Path:
+    """The training loss curve (batch and running mean, validation points) as a PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -83,7 +85,7 @@ def plot_losses(losses: list[float], path: Path, validation: list | None = None)
     axis.set_ylabel("weighted BCE")
     axis.legend()
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    save_figure_whole(figure, path, dpi=100)
     plt.close(figure)
     return path
 
@@ -287,8 +289,6 @@ def plot_separation(separator: Separator, clip: np.ndarray, query: np.ndarray, p
         axis.set_xlabel("frame")
     axes[0].set_ylabel("frequency bin")
     figure.tight_layout()
-    partial = path.with_name(path.name + ".partial.png")
-    figure.savefig(partial, dpi=90)
+    save_figure_whole(figure, path, dpi=90)
     plt.close(figure)
-    partial.replace(path)
     return path

@@ -119,3 +119,13 @@ def test_long_recordings_are_read_in_bounded_blocks(tmp_path):
     blocks = list(_blocks(tmp_path / "long.flac", 8000, seconds=30))
     assert max(len(b) for b in blocks) <= 30 * 8000 + 100  # never the whole file at once
     assert abs(sum(len(b) for b in blocks) - seconds * 8000) < 100
+
+
+def test_the_loss_curve_is_written_whole(tmp_path):
+    from clipflows.flows.separation import plot_losses
+
+    path = plot_losses(
+        [1.0 / (step + 1) for step in range(120)], tmp_path / "loss.png", [(60, 0.1)]
+    )
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["loss.png"]  # no temporary file left
