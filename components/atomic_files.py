@@ -12,6 +12,7 @@ def _partial(path: Path) -> Path:
 
 
 def torch_save_whole(value: object, path: Path) -> None:
+    """``torch.save`` to ``path``, whole."""
     import torch
 
     torch.save(value, _partial(path))
@@ -19,7 +20,8 @@ def torch_save_whole(value: object, path: Path) -> None:
 
 
 def write_text_whole(text: str, path: Path) -> None:
-    _partial(path).write_text(text)
+    """UTF-8 text to ``path``, whole."""
+    _partial(path).write_text(text, encoding="utf-8")
     os.replace(_partial(path), path)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from .atomic_files import write_text_whole
 from .images import decode_image, read_bytes
 
 REPORT_FILES = ("result.json", "report.md", "report.html")
@@ -107,6 +108,4 @@ def write_report(folder: Path, result: BaseModel, markdown: str, html_text: str)
     folder.mkdir(parents=True, exist_ok=True)
     texts = (result.model_dump_json(indent=2), markdown, html_text)
     for name, text in zip(REPORT_FILES, texts, strict=True):
-        partial = folder / f"{name}.partial"
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(folder / name)
+        write_text_whole(text, folder / name)

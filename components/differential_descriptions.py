@@ -13,12 +13,12 @@ names are written, so a file says which classes it was made for).
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from .atomic_files import write_text_whole
 from .errors import ClipflowsError
 
 
@@ -97,9 +97,7 @@ def write_fudd_file(book: DescriptionBook, path: str | Path) -> Path:
     """Write atomically: a temporary file renamed into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(to_fudd_json(book), indent=1, ensure_ascii=False))
-    os.replace(partial, path)
+    write_text_whole(json.dumps(to_fudd_json(book), indent=1, ensure_ascii=False), path)
     return path
 
 

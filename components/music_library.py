@@ -7,13 +7,13 @@ a tags-only text ("guitar, slow, soft") of every track, with faiss.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel
 
+from .atomic_files import write_text_whole
 from .vector_index import IndexConfig, VectorIndex
 
 Field_ = Literal["description", "tags"]
@@ -67,9 +67,9 @@ class MusicLibrary:
         folder.mkdir(parents=True, exist_ok=True)
         for name, index in self.indexes.items():
             index.save(folder / FILES[name])
-        partial = folder / (FILES["tracks"] + ".partial")
-        partial.write_text(json.dumps([t.model_dump() for t in self.tracks]))
-        os.replace(partial, folder / FILES["tracks"])
+        write_text_whole(
+            json.dumps([t.model_dump() for t in self.tracks]), folder / FILES["tracks"]
+        )
         return folder
 
     @classmethod

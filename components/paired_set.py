@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
+from .atomic_files import write_text_whole
 from .audio import load_audio
 from .music_library import LibraryTrack
 from .music_tagger import TrackTags
@@ -107,8 +108,7 @@ class PairedSet:
             "clips": [c.model_dump() for c in self.clips],
             "videos": [v.model_dump() for v in self.videos],
         }
-        (folder / "pairs.json.partial").write_text(json.dumps(index))
-        os.replace(folder / "pairs.json.partial", folder / "pairs.json")
+        write_text_whole(json.dumps(index), folder / "pairs.json")
 
     @classmethod
     def load(cls, folder: Path) -> PairedSet | None:

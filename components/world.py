@@ -15,6 +15,8 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 from pydantic import BaseModel, Field
 
+from .atomic_files import write_text_whole
+
 COLOURS: dict[str, tuple[int, int, int]] = {
     "red": (220, 30, 30),
     "green": (30, 170, 50),
@@ -198,9 +200,7 @@ def write_dataset(
         if progress:
             progress(index + 1, count)
     (root / "world_config.json").write_text(config.model_dump_json(indent=2))
-    partial = root / "captions.jsonl.partial"
-    partial.write_text("\n".join(lines) + "\n")
-    partial.replace(root / "captions.jsonl")
+    write_text_whole("\n".join(lines) + "\n", root / "captions.jsonl")
     return root
 
 
