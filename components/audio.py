@@ -58,18 +58,25 @@ def open_audio(path: str | Path):
         raise AudioError(f"{path.name}: not a readable audio file ({error}). {FORMATS}") from None
 
 
-def load_audio(path: str | Path, sample_rate: int, max_seconds: float | None = None) -> np.ndarray:
-    """Mono float32 samples at ``sample_rate``; clear errors for missing, corrupt or unknown files."""
+def read_frames(handle, frames: int) -> np.ndarray:
+    """The next ``frames`` (-1: all) of an open file as float32 [frames, channels]; AudioError
+    when the data past the header is damaged."""
     import soundfile as sf
 
+    try:
+        return handle.read(frames, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError) as error:
+        name = Path(handle.name).name
+        raise AudioError(f"{name}: the audio data is damaged ({error}).") from None
+
+
+def load_audio(path: str | Path, sample_rate: int, max_seconds: float | None = None) -> np.ndarray:
+    """Mono float32 samples at ``sample_rate``; clear errors for missing, corrupt or unknown files."""
     path = Path(path)
     with open_audio(path) as handle:
         frames = -1 if max_seconds is None else int(max_seconds * handle.samplerate)
         rate = handle.samplerate
-        try:
-            data = handle.read(frames, dtype="float32", always_2d=True)
-        except (sf.LibsndfileError, RuntimeError) as error:
-            raise AudioError(f"{path.name}: the audio data is damaged ({error}).") from None
+        data = read_frames(handle, frames)
     if data.size == 0:
         raise AudioError(f"{path.name} holds no audio samples.")
     mono = data.mean(axis=1)

@@ -18,7 +18,7 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
 from clipflows.components.atomic_files import save_figure_whole
-from clipflows.components.audio import AudioError, audio_duration, open_audio
+from clipflows.components.audio import AudioError, audio_duration, open_audio, read_frames
 from clipflows.components.query_encoders import check_query_texts, query_encoder
 from clipflows.components.separation import Separator
 from clipflows.components.separation_data import held_out_mixtures
@@ -179,7 +179,6 @@ def sample_mixture(
 def _blocks(path: Path, rate: int, seconds: float = 30.0):
     """Mono blocks of a file at ``rate``, resampled as a stream (bounded memory); AudioError
     for samples that are not finite numbers (a float file with NaN or infinity in it)."""
-    import soundfile as sf
     import soxr
 
     with open_audio(path) as handle:
@@ -187,10 +186,7 @@ def _blocks(path: Path, rate: int, seconds: float = 30.0):
         size = int(handle.samplerate * seconds)
         start = 0
         while True:
-            try:
-                block = handle.read(size, dtype="float32", always_2d=True)
-            except (sf.LibsndfileError, RuntimeError) as error:
-                raise AudioError(f"{path.name}: the audio data is damaged ({error}).") from None
+            block = read_frames(handle, size)
             if not np.isfinite(block).all():
                 raise AudioError(
                     f"{path.name} holds samples that are not numbers (NaN or infinity) between "
