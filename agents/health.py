@@ -22,7 +22,7 @@ def llm_status(settings: LLMSettings, timeout_s: float = 2.0) -> LLMStatus:
         from .embedded import resolve_gguf
 
         try:
-            path = resolve_gguf(settings.model)
+            path, _ = resolve_gguf(settings)
         except ClipflowsError as error:
             return LLMStatus(backend=settings.backend, ok=False, detail=str(error))
         return LLMStatus(backend=settings.backend, ok=path.is_file(), detail=str(path))
@@ -45,4 +45,36 @@ def llm_status(settings: LLMSettings, timeout_s: float = 2.0) -> LLMStatus:
         backend=settings.backend,
         ok=installed,
         detail="vllm is installed" if installed else "vllm is not installed in this environment",
+    )
+
+
+def require_llm_server(settings: LLMSettings, timeout_s: float = 5.0) -> None:
+    """Stop before any work when the openai-compatible backend's server is not there (nothing
+    listens at ``base_url``, or the address is not a URL); other backends, and any server that
+    answers, even with an HTTP error, pass: their requests report what goes wrong."""
+    if settings.backend != "openai-compatible":
+        return
+    import httpx
+
+    url = settings.base_url.rstrip("/") + "/models"
+    headers = {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"}
+    try:
+        httpx.get(url, timeout=timeout_s, headers=headers)
+    except (
+        httpx.ConnectError,
+        httpx.ConnectTimeout,
+        httpx.UnsupportedProtocol,
+        httpx.InvalidURL,
+    ) as error:
+        reason = f"{type(error).__name__}: {error}"
+    except httpx.HTTPError:
+        return  # something answers there (slowly or oddly); the requests will say more
+    else:
+        return
+    from .llm import LLMUnavailableError
+
+    raise LLMUnavailableError(
+        f"No OpenAI-compatible LLM server answered at {settings.base_url} ({reason}). Start "
+        "one there (e.g. `vllm serve MODEL`), point CLIPFLOWS_LLM__BASE_URL at a running one, "
+        "or use CLIPFLOWS_LLM__BACKEND=embedded."
     )

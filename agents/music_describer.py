@@ -19,7 +19,8 @@ from .llm import LLM
 
 SYSTEM = (
     "You write one-sentence descriptions of music for people choosing a soundtrack, from the "
-    "tags a music tagger gave the track. Follow the style of the examples. Answer in JSON."
+    "tags a music tagger gave the track (most likely first). Name the instruments and the tempo "
+    "the tags give, then the mood they suggest. Follow the style of the examples. Answer in JSON."
 )
 
 
@@ -94,7 +95,7 @@ def describe_track(
     top = [t for t, _ in sorted(tags.items(), key=lambda kv: -kv[1])[: config.tags_shown]]
     shots = closest_analogies(tags, bank, config.examples)
     examples = "\n".join(f"Tags: {', '.join(a.tags)}\nDescription: {a.description}" for a in shots)
-    prompt = f"{examples}\nTags: {', '.join(top)}\nDescription:"
+    prompt = f"{examples}\nTags: {', '.join(top)}\nDescription (new words, not an example's):"
     schema = fresh_description_schema(shots)
     messages = [("system", SYSTEM), ("human", prompt)]
     return llm.ask_structured(messages, schema, remember_failure=True).description

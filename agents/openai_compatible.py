@@ -17,7 +17,18 @@ from langchain_openai import ChatOpenAI
 
 from clipflows.components.settings import LLMSettings
 
+from .http_deadline import deadline_client
 from .llm import LLMUnavailableError
+
+# The openai SDK's backoff between HTTP tries: 0.5 s doubling, at most 8 s (openai._constants).
+FIRST_BACKOFF_S, MAX_BACKOFF_S = 0.5, 8.0
+
+
+def worst_case_s(timeout_s: float, request_retries: int) -> float:
+    """The longest one question can take against a server that never answers: every try runs
+    to its deadline, with the SDK's backoff between tries."""
+    backoff = sum(min(FIRST_BACKOFF_S * 2**i, MAX_BACKOFF_S) for i in range(request_retries))
+    return (request_retries + 1) * timeout_s + backoff
 
 
 class OpenAICompatibleChat(ChatOpenAI):
@@ -62,10 +73,11 @@ class OpenAICompatibleChat(ChatOpenAI):
         the SDK's bounded retries with backoff); a truncated answer kept as an answer."""
         tries = f"{self.max_retries + 1} tries"
         if isinstance(exc, openai.APITimeoutError):
+            total = worst_case_s(self.request_timeout, self.max_retries)
             raise LLMUnavailableError(
                 f"The LLM server at {self.openai_api_base} did not answer within "
-                f"{self.request_timeout} s ({tries}). Raise CLIPFLOWS_LLM__TIMEOUT_S or check "
-                "the server's load."
+                f"{self.request_timeout} s ({tries}, at most {total:.1f} s in all with "
+                "backoff). Raise CLIPFLOWS_LLM__TIMEOUT_S or check the server's load."
             ) from exc
         if isinstance(exc, openai.APIConnectionError):
             raise LLMUnavailableError(
@@ -93,15 +105,14 @@ class OpenAICompatibleChat(ChatOpenAI):
 def build(settings: LLMSettings) -> tuple[OpenAICompatibleChat, str]:
     """The chat model for the server at settings.llm.base_url, and the served model's name."""
     if not settings.model:
-        raise LLMUnavailableError(
-            "The openai-compatible backend needs the served model's name: set "
-            "CLIPFLOWS_LLM__MODEL (llm.model), e.g. the --served-model-name given to vLLM."
-        )
+        _no_model_name(settings)
     chat = OpenAICompatibleChat(
         base_url=settings.base_url,
         model=settings.model,
         api_key=settings.api_key,
         timeout=settings.timeout_s,
+        # One overall deadline per HTTP try (httpx's own timeouts count per read).
+        http_client=deadline_client(settings.timeout_s),
         # Transport retries (timeouts, refused connections, 429, 5xx) with the SDK's exponential
         # backoff; re-asking after an invalid answer happens in LLM.ask_structured.
         max_retries=settings.request_retries,
@@ -110,3 +121,25 @@ def build(settings: LLMSettings) -> tuple[OpenAICompatibleChat, str]:
         seed=settings.seed,
     )
     return chat, settings.model
+
+
+def _no_model_name(settings: LLMSettings) -> None:
+    """Without a model name nothing can be asked: say so, but first whether the server is up
+    at all (a dead server is the bigger problem), and which models it serves when it is."""
+    from .health import llm_status
+
+    need = (
+        "set CLIPFLOWS_LLM__MODEL (llm.model) to the served model's name, e.g. the "
+        "--served-model-name given to vLLM"
+    )
+    status = llm_status(settings, timeout_s=min(5.0, settings.timeout_s))
+    if not status.ok:
+        raise LLMUnavailableError(
+            f"No OpenAI-compatible LLM server answered at {settings.base_url} ({status.detail}). "
+            "Start one there (e.g. `vllm serve MODEL`), point CLIPFLOWS_LLM__BASE_URL at a "
+            f"running one, or use CLIPFLOWS_LLM__BACKEND=embedded; and {need}."
+        )
+    raise LLMUnavailableError(
+        f"The openai-compatible backend needs the served model's name: {need}. "
+        f"The server answers ({status.detail})."
+    )

@@ -19,34 +19,37 @@ Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 
 
 class SetDifferenceCall(BaseModel):
-    """Describe how the images in folder set_a differ from those in folder set_b."""
+    """Describe how the images in one folder differ from those in another."""
 
     tool: Literal["set_difference"]
-    set_a: Path
-    set_b: Path
+    set_a: Path = Field(description="the first folder")
+    set_b: Path = Field(description="the folder it is compared with")
 
 
 class ClassifyCall(BaseModel):
-    """Classify the images of a dataset (a folder with one sub-folder per class, or a CSV)."""
+    """Sort the images of one dataset into its classes (a folder with one sub-folder per class,
+    or a CSV)."""
 
     tool: Literal["classify"]
-    dataset: Path
-    context: Short = ""
+    dataset: Path = Field(description="the dataset folder or CSV file")
+    context: Short = Field(
+        default="", description="what the images show, in a few of the user's words, or ''"
+    )
 
 
 class TrainClipCall(BaseModel):
-    """Train a small CLIP on an image-caption folder (expensive: minutes to hours)."""
+    """Train a small CLIP on a folder of captioned images (expensive: minutes to hours)."""
 
     tool: Literal["train_clip"]
-    data: Path
-    output: Path
+    data: Path = Field(description="the folder of captioned images to learn from")
+    output: Path = Field(description="the folder to save the trained model in")
 
 
 class Decline(BaseModel):
-    """The request is outside what the tools can do."""
+    """For a request, or a part of one, that none of the other tools does."""
 
     tool: Literal["none"]
-    reason: Short
+    reason: Short = Field(description="why no tool fits, in one sentence")
 
 
 Step = Annotated[
@@ -70,20 +73,47 @@ def tool_catalogue() -> str:
     """One line per tool, from the models' docstrings and fields (the prompt's tool list)."""
     lines = []
     for name, model in TOOL_MODELS.items():
-        fields = ", ".join(f for f in model.model_fields if f != "tool")
-        lines.append(f"- {name}({fields}): {(model.__doc__ or '').strip()}")
+        fields = {k: f for k, f in model.model_fields.items() if k != "tool"}
+        doc = " ".join((model.__doc__ or "").split())
+        lines.append(f"- {name}({', '.join(fields)}): {doc}")
+        lines += [f"    {k}: {f.description}" for k, f in fields.items() if f.description]
     return "\n".join(lines)
 
 
 SYSTEM = (
-    "You plan which tools to run for a user's request about images. Use only these tools, "
-    "with folder paths exactly as the user wrote them:\n{tools}\n"
-    "Answer in JSON: {{\"steps\": [...]}}, at most {n} steps; use the tool 'none' with a reason "
-    "when no tool fits."
+    "You plan which tools to run for a user's request about folders of images. The tools:\n"
+    "{tools}\n"
+    "Rules: one step for each thing the user asks for, in their order, at most {n} steps, and "
+    "nothing they did not ask for. Copy every folder and file path exactly as the user wrote "
+    "it. When the request asks for something these tools do not do, answer with the tool "
+    "'none' and a reason. Answer in JSON: {{\"steps\": [...]}}.\n"
+    "{examples}"
+)
+# Worked examples from other subjects and folders (never the evaluation suite's requests,
+# flows/assistant_eval.py): without them and the rules above, Qwen2.5-Coder-1.5B added steps
+# nobody asked for and dropped paths (right tool 85 %, valid arguments 82 %; now 100 %, 91 %).
+EXAMPLES = (
+    (
+        "what separates the slides in lab/healthy_cells from lab/infected_cells/?",
+        '{"steps": [{"tool": "set_difference", "set_a": "lab/healthy_cells", '
+        '"set_b": "lab/infected_cells/"}]}',
+    ),
+    (
+        "identify the fossils pictured in museum/fossils.csv, then train CLIP on museum/captioned "
+        "and keep it in museum/clip",
+        '{"steps": [{"tool": "classify", "dataset": "museum/fossils.csv", "context": "fossils"}, '
+        '{"tool": "train_clip", "data": "museum/captioned", "output": "museum/clip"}]}',
+    ),
+    (
+        "book me a table for two tonight",
+        '{"steps": [{"tool": "none", "reason": "booking restaurants is not something these image '
+        'tools do"}]}',
+    ),
 )
 
 
 def plan(llm: LLM, request: str) -> Plan:
     """The model's plan for ``request``, validated against the schema (else LLMOutputError)."""
-    system = SYSTEM.format(tools=tool_catalogue(), n=MAX_STEPS)
+    examples = "".join(f"Example request: {r}\nPlan: {p}\n" for r, p in EXAMPLES)
+    system = SYSTEM.format(tools=tool_catalogue(), n=MAX_STEPS, examples=examples)
     return llm.ask_structured([("system", system), ("human", request)], Plan)

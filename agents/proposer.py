@@ -1,7 +1,8 @@
 """The proposer: an LLM reads captions of two image sets and names how they differ.
 
-Both directions are asked (what is more true of A, and of B), over several rounds of sampled
-captions; phrases are normalised and deduplicated, exactly and by text-embedding similarity.
+Each call asks for both directions at once (what is more true of A, and of B), over several
+rounds of sampled captions; phrases are normalised and deduplicated, exactly and by
+text-embedding similarity, and the ranker chooses among them.
 """
 
 from __future__ import annotations
@@ -14,41 +15,64 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, Field, StringConstraints
 
-from clipflows.components.ranking import Hypothesis
+from clipflows.components.set_difference.ranking import Hypothesis
 
 from .llm import LLM
 
 Direction = Literal["A", "B"]
-MAX_PER_ROUND = 10
+MAX_PER_ROUND = 10  # phrases of the refiner's list schema
+MAX_PER_SET = 4  # phrases per set and call
+Phrase = Annotated[str, StringConstraints(min_length=2, max_length=40)]
 
+# Tuned on the world pairs with the strict judge (Qwen2.5-Coder-1.5B, 11 pairs): the earlier
+# per-direction prompt scored Acc@1 0.55 (it copied captions); a worked example from another
+# domain and "never copy a caption" 0.77; both sets in one call 0.73 at half the time; two
+# rounds of other captions 0.82. A reasoning field first (the words common to each set) fell
+# to 0.36, and a list of attribute kinds made it answer "colours" and "sizes".
 SYSTEM = (
-    "You compare two groups of images, seen through their captions, and name concepts that "
-    "are characteristic of the first group. Answer in JSON."
+    "You compare two sets of images through their captions and say how they differ. A difference "
+    "is a short phrase (1 to 3 words) that is true of nearly every image of one set and of few "
+    "images of the other: an object, a colour, a size, a number of things, a place, a style. "
+    "Answer in JSON."
+)
+EXAMPLE = (
+    "Example.\nSet A captions:\n- two dogs playing on the grass\n- a brown dog on a sofa\n"
+    "- a dog sleeping in the snow\nSet B captions:\n- two cats playing on the grass\n"
+    "- a brown cat on a sofa\n- a cat sleeping in the snow\n"
+    'Answer: {"set_a": ["dogs"], "set_b": ["cats"]}\n'
+    'Not "a brown dog on a sofa" (a whole caption) and not "brown" or "grass" (both sets have '
+    "them).\n"
 )
 INSTRUCTIONS = (
-    "List up to {n} concepts that are more true of Group 1 than of Group 2. Write each as a "
-    "short noun phrase that a photo could show, 2 to 6 words, for example 'dogs playing in "
-    "snow' or 'people wearing hats' (not 'more dogs' and not 'Group 1 has dogs')."
+    "Which words appear in nearly every Set A caption but rarely in Set B, and the other way "
+    "round? List up to {n} short phrases for each set, most distinctive first. Never copy a whole "
+    "caption."
 )
 _PREFIXES = re.compile(
     r"^(group (1|2|a|b|one|two) (has|have|shows?|contains?|is|are)\s+|more\s+|images? of\s+"
-    r"|photos? of\s+|a photo of\s+|pictures? of\s+)",
+    r"|photos? of\s+|a photo of\s+|pictures? of\s+|set (a|b) (has|have|shows?|is|are)\s+)",
 )
 
 
 class ProposedDifferences(BaseModel):
-    """The proposer's schema: a bounded list of short phrases."""
+    """The refiner's schema: a bounded list of short phrases for one set."""
 
     differences: list[Annotated[str, StringConstraints(min_length=2, max_length=60)]] = Field(
         min_length=1, max_length=MAX_PER_ROUND
     )
 
 
+class SetDifferences(BaseModel):
+    """The proposer's schema: what is more true of set A, and of set B, a few phrases each."""
+
+    set_a: list[Phrase] = Field(min_length=1, max_length=MAX_PER_SET)
+    set_b: list[Phrase] = Field(min_length=1, max_length=MAX_PER_SET)
+
+
 class ProposerConfig(BaseModel):
-    rounds: int = Field(default=3, ge=1, le=20)
-    sample_size: int = Field(default=20, ge=1, le=200)
-    per_round: int = Field(default=MAX_PER_ROUND, ge=1, le=MAX_PER_ROUND)
-    directions: tuple[Direction, ...] = ("A", "B")
+    rounds: int = Field(default=2, ge=1, le=20)
+    sample_size: int = Field(default=12, ge=1, le=200)
+    per_set: int = Field(default=MAX_PER_SET, ge=1, le=MAX_PER_SET)
     near_duplicate: float = Field(default=0.92, gt=0, le=1)
     seed: int = 0
 
@@ -85,56 +109,58 @@ def _bullets(captions: Sequence[str]) -> str:
     return "\n".join(f"- {c}" for c in captions)
 
 
-def _messages(first: Sequence[str], second: Sequence[str], n: int) -> list[tuple[str, str]]:
+def _messages(
+    captions_a: Sequence[str], captions_b: Sequence[str], n: int
+) -> list[tuple[str, str]]:
     user = (
-        f"Group 1 captions:\n{_bullets(first)}\n\nGroup 2 captions:\n{_bullets(second)}\n\n"
-        + INSTRUCTIONS.format(n=n)
+        f"{EXAMPLE}\nNow these sets.\nSet A captions:\n{_bullets(captions_a)}\n\n"
+        f"Set B captions:\n{_bullets(captions_b)}\n\n{INSTRUCTIONS.format(n=n)}"
     )
     return [("system", SYSTEM), ("human", user)]
 
 
 class ProposalRequest(BaseModel):
-    """One proposer call: the captions of one round, the favoured group first."""
+    """One proposer call: the captions of one round of each set."""
 
     round: int
-    direction: Direction
-    first: list[str]
-    second: list[str]
-    per_round: int = Field(default=MAX_PER_ROUND, ge=1, le=MAX_PER_ROUND)
+    captions_a: list[str]
+    captions_b: list[str]
+    per_set: int = Field(default=MAX_PER_SET, ge=1, le=MAX_PER_SET)
 
 
 def proposal_requests(
     captions_a: Sequence[str], captions_b: Sequence[str], config: ProposerConfig
 ) -> list[ProposalRequest]:
-    """Every call of a proposal run, in a fixed order; each can be asked on its own worker."""
+    """Every call of a proposal run, in a fixed order: one per round, each on its own sample of
+    captions (several samples, and the ranker chooses among all their answers)."""
     if not captions_a or not captions_b:
         raise ValueError("The proposer needs at least one caption from each set.")
     requests = []
     for round_index in range(config.rounds):
         rng = random.Random(config.seed * 1009 + round_index)
-        sample_a = rng.sample(list(captions_a), min(config.sample_size, len(captions_a)))
-        sample_b = rng.sample(list(captions_b), min(config.sample_size, len(captions_b)))
-        for direction in config.directions:
-            first, second = (sample_a, sample_b) if direction == "A" else (sample_b, sample_a)
-            requests.append(
-                ProposalRequest(
-                    round=round_index,
-                    direction=direction,
-                    first=first,
-                    second=second,
-                    per_round=config.per_round,
-                )
+        requests.append(
+            ProposalRequest(
+                round=round_index,
+                captions_a=rng.sample(list(captions_a), min(config.sample_size, len(captions_a))),
+                captions_b=rng.sample(list(captions_b), min(config.sample_size, len(captions_b))),
+                per_set=config.per_set,
             )
+        )
     return requests
 
 
 def ask_proposal(llm: LLM, request: ProposalRequest) -> list[Hypothesis]:
-    """One call's hypotheses, normalised (empty phrases dropped), in the model's order."""
+    """One call's hypotheses for both sets, normalised (empty phrases dropped), A's first."""
     answer = llm.ask_structured(
-        _messages(request.first, request.second, request.per_round), ProposedDifferences
+        _messages(request.captions_a, request.captions_b, request.per_set), SetDifferences
     )
-    phrases = (normalise_phrase(text) for text in answer.differences[: request.per_round])
-    return [Hypothesis(text=phrase, direction=request.direction) for phrase in phrases if phrase]
+    found = [("A", text) for text in answer.set_a[: request.per_set]]
+    found += [("B", text) for text in answer.set_b[: request.per_set]]
+    return [
+        Hypothesis(text=phrase, direction=direction)
+        for direction, text in found
+        if (phrase := normalise_phrase(text))
+    ]
 
 
 def propose(

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
-from clipflows.components.ranking import Hypothesis, HypothesisScore
+from clipflows.components.set_difference.ranking import Hypothesis, HypothesisScore, p_text
 
 from .llm import LLM
 from .proposer import ProposedDifferences, normalise_phrase
@@ -31,7 +31,7 @@ class RefinerConfig(BaseModel):
 
 
 def _lines(scores: Sequence[HypothesisScore]) -> str:
-    return "\n".join(f"- {s.text}: AUROC {s.auroc:.2f}, p = {s.p_value:.2g}" for s in scores)
+    return "\n".join(f"- {s.text}: AUROC {s.auroc:.2f}, p = {p_text(s.p_value)}" for s in scores)
 
 
 def refine_messages(

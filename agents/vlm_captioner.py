@@ -27,7 +27,7 @@ def data_url(path: Path) -> str:
 
 class VlmCaptioner:
     """One request per image (servers batch concurrent requests themselves); answers cached
-    by the LLM call cache as well as by :func:`clipflows.components.captioning.caption_images`."""
+    by the LLM call cache as well as by :func:`clipflows.components.set_difference.captioning.caption_images`."""
 
     def __init__(self, llm: LLM, prompt: str = PROMPT):
         self.llm = llm

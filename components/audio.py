@@ -7,15 +7,14 @@ fixed interpolation matrix (and back by its counterpart).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 from pydantic import BaseModel, Field
 
-from .errors import ClipflowsError
+from clipflows.components.errors import ClipflowsError
+from clipflows.components.files import written_whole
 
 
 class AudioError(ClipflowsError):
@@ -55,7 +54,12 @@ def open_audio(path: str | Path):
     try:
         return sf.SoundFile(str(path))
     except (sf.LibsndfileError, RuntimeError, TypeError) as error:
-        raise AudioError(f"{path.name}: not a readable audio file ({error}). {FORMATS}") from None
+        reason = str(error)
+        if "does not exist or is not a regular file" in reason:
+            # libsndfile's words for contents it recognises as no format (seen for a text
+            # file named .mp3); the file does exist and is regular, checked above.
+            reason = "its contents are not audio in any format it can decode"
+        raise AudioError(f"{path}: not a readable audio file ({reason}). {FORMATS}") from None
 
 
 def read_frames(handle, frames: int) -> np.ndarray:
@@ -93,16 +97,20 @@ def audio_duration(path: str | Path) -> float:
         return handle.frames / handle.samplerate
 
 
+def audio_sample_rate(path: str | Path) -> int:
+    """A file's sample rate in Hz, read from its header (no decoding)."""
+    with open_audio(path) as handle:
+        return int(handle.samplerate)
+
+
 def write_audio(path: str | Path, samples: np.ndarray, sample_rate: int) -> Path:
-    """Write a WAV file atomically (a temporary name renamed into place)."""
+    """Write a 16-bit WAV file, whole."""
     import soundfile as sf
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(suffix=".wav", dir=path.parent)
-    os.close(handle)
-    sf.write(partial, np.clip(samples, -1, 1), sample_rate, subtype="PCM_16")
-    os.replace(partial, path)
+    with written_whole(path) as partial:
+        sf.write(partial, np.clip(samples, -1, 1), sample_rate, subtype="PCM_16")
     return path
 
 

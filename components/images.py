@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import io
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from clipflows.components.errors import InputNotFoundError
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
 DEFAULT_MAX_PIXELS = 50_000_000
@@ -67,18 +72,38 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+class NotRegularFileError(OSError):
+    """A path that is a named pipe, device or socket, which reading could block on forever."""
+
+
+def require_regular_file(path: str | Path) -> None:
+    """Raise OSError unless ``path`` (links followed) is a regular file, without opening it:
+    FileNotFoundError, IsADirectoryError, or NotRegularFileError for a pipe, device or socket."""
+    mode = os.stat(path).st_mode
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    if not stat.S_ISREG(mode):
+        raise NotRegularFileError(
+            errno.EINVAL, "not a regular file (a named pipe, device or socket)", str(path)
+        )
+
+
 def read_error_reason(error: OSError) -> str:
     """The recorded reason for a file that could not be read."""
     if isinstance(error, IsADirectoryError):
         return "is a directory"
     if isinstance(error, FileNotFoundError):
         return "file not found"
+    if isinstance(error, NotRegularFileError):
+        return error.strerror
     return f"unreadable: {error.strerror or error}"
 
 
 def read_bytes(path: str | Path) -> bytes:
-    """Read a file, turning OS errors into ImageDecodeError with a readable reason."""
+    """Read a regular file (never a pipe or device, which could block forever), turning OS
+    errors into ImageDecodeError with a readable reason."""
     try:
+        require_regular_file(path)
         return Path(path).read_bytes()
     except OSError as error:
         raise ImageDecodeError(read_error_reason(error)) from None
@@ -92,7 +117,10 @@ def list_images(folder: str | Path) -> list[Path]:
     """
     root = Path(folder)
     if not root.is_dir():
-        raise FileNotFoundError(f"Image folder {root} does not exist or is not a folder.")
+        problem = "is a file, not a folder" if root.is_file() else "does not exist"
+        raise InputNotFoundError(
+            f"Image folder {root} {problem}; give a folder of images (.jpg, .png or similar)."
+        )
     inside = root.resolve()
     return sorted(
         p

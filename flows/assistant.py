@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from clipflows.agents.llm import LLMOutputError, create_llm
 from clipflows.agents.planner import Plan, plan
 from clipflows.components.settings import Settings, load_settings
+from clipflows.flows.runtime.progress import Steps
 
 Status = Literal["done", "refused", "needs confirmation", "declined", "failed"]
 EXPENSIVE = {"train_clip"}
@@ -47,16 +48,48 @@ class AssistantAnswer(BaseModel):
     answer: str
 
 
-def refusal(arguments: dict[str, str], guard: Guardrails) -> str | None:
-    """Why a step may not run (a path outside the allowed folders), or None."""
+def refusal(arguments: dict[str, str], guard: Guardrails, tool: str | None = None) -> str | None:
+    """Why a step may not run, or None: a path argument, or a file its dataset or captions list
+    (symbolic links followed), outside the allowed folders."""
     allowed = [d.resolve() for d in guard.allowed_dirs]
+    where = ", ".join(str(d) for d in allowed) or "none (pass --allow DIR)"
     for name, value in arguments.items():
         if name in PATH_ARGUMENTS:
             path = Path(value).expanduser().resolve()
             if not any(path.is_relative_to(root) for root in allowed):
-                where = ", ".join(str(d) for d in allowed) or "none (pass --allow DIR)"
                 return f"{name}={value!r} is outside the allowed folders ({where})."
+    for name, listed in listed_files(tool, arguments) if tool else []:
+        path = listed.resolve()
+        if not any(path.is_relative_to(root) for root in allowed):
+            shown = f"{listed} (which is {path})" if path != listed else str(listed)
+            return (
+                f"{name}={arguments[name]!r} lists {shown}, which is outside the allowed "
+                f"folders ({where})."
+            )
     return None
+
+
+def listed_files(tool: str, arguments: dict[str, str]) -> list[tuple[str, Path]]:
+    """(argument, file) for every file a step would open through its inputs, found by the same
+    loaders the flows use: a dataset's images (class folders or CSV rows), a caption file's
+    images. An input its loader cannot read lists nothing; the step then fails as it would."""
+    from clipflows.components.errors import ClipflowsError
+
+    try:
+        if tool == "classify" and arguments.get("dataset") not in (None, "world"):
+            from clipflows.components.classification.datasets import LabelledImages
+            from clipflows.flows.classify import load_dataset
+
+            # Settings are read only for the "world" dataset, which lists no files of the user's.
+            dataset: LabelledImages = load_dataset(arguments["dataset"], None, None)
+            return [("dataset", Path(p)) for p in dataset.paths]
+        if tool == "train_clip":
+            from clipflows.components.clip.data import read_pairs
+
+            return [("data", path) for path, _ in read_pairs(arguments["data"])]
+    except (ClipflowsError, OSError, ValueError, KeyError):
+        return []
+    return []
 
 
 def _run_step(
@@ -64,7 +97,7 @@ def _run_step(
 ) -> tuple[str, str | None]:
     """Run one checked step as a subflow; returns its result in a sentence and its report."""
     if tool == "set_difference":
-        from .set_difference import set_difference
+        from clipflows.flows.set_difference import set_difference
 
         result = set_difference(
             arguments["set_a"], arguments["set_b"], settings=settings, output=str(output)
@@ -73,7 +106,7 @@ def _run_step(
         summary = f"Top difference: '{best.text}' (more true of {best.direction}, AUROC {best.auroc:.2f})."
         return summary, result.report.get("report.html")
     if tool == "classify":
-        from .classify import ClassifyConfig, classify
+        from clipflows.flows.classify import ClassifyConfig, classify
 
         config = ClassifyConfig(context=arguments.get("context") or None)
         result = classify(
@@ -85,10 +118,9 @@ def _run_step(
         )
         return summary, result.report.get("report.html")
     if tool == "train_clip":
-        from clipflows.components.clip_training import ClipTrainConfig
-        from clipflows.components.world_clip import TINY_ARCHITECTURE
-
-        from .train_clip import train_clip_flow
+        from clipflows.components.clip.training import ClipTrainConfig
+        from clipflows.components.world.model import TINY_ARCHITECTURE
+        from clipflows.flows.train_clip import train_clip_flow
 
         trained = train_clip_flow(
             arguments["data"], arguments["output"], ClipTrainConfig(architecture=TINY_ARCHITECTURE)
@@ -109,6 +141,8 @@ def ask(
     """Plan ``request`` (or take ``given_plan``), check each step, run the allowed ones."""
     settings = settings or load_settings()
     guard = guard or Guardrails()
+    steps = Steps("plan", "run the plan")
+    steps.start("plan")
     try:
         chosen = given_plan or plan(create_llm(settings), request)
     except LLMOutputError as error:  # no valid plan: say so, run nothing
@@ -118,7 +152,10 @@ def ask(
         return AssistantAnswer(request=request, plan=None, outcomes=[failed], answer=failed.summary)
     outcomes: list[StepOutcome] = []
     stamp = time.strftime("%Y%m%d-%H%M%S")
+    steps.start("run the plan")
+    planned = Steps(*(f"{index + 1}. {step.tool}" for index, step in enumerate(chosen.steps)))
     for index, step in enumerate(chosen.steps):
+        planned.start(f"{index + 1}. {step.tool}")
         arguments = {k: str(v) for k, v in step.model_dump().items() if k != "tool"}
         if index >= guard.max_steps:
             outcomes.append(
@@ -140,7 +177,7 @@ def ask(
                 )
             )
             continue
-        reason = refusal(arguments, guard)
+        reason = refusal(arguments, guard, step.tool)
         if reason:
             outcomes.append(
                 StepOutcome(tool=step.tool, arguments=arguments, status="refused", summary=reason)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from prefect import flow, task, unmapped
+from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field
@@ -23,56 +23,68 @@ from clipflows.agents.differential_describer import (
     follow_up_pair,
 )
 from clipflows.agents.llm import LLM
-from clipflows.components.class_datasets import LabelledImages, load_image_folder, load_labels_csv
-from clipflows.components.classify_report import (
+from clipflows.components.classification.class_lists import read_class_list
+from clipflows.components.classification.datasets import (
+    LabelledImages,
+    load_image_folder,
+    load_labels_csv,
+    validation_split,
+)
+from clipflows.components.classification.descriptions import (
+    DescriptionBook,
+    DifferentialEntry,
+    fit_book_to_context,
+    fudd_file_text,
+    read_fudd_file,
+)
+from clipflows.components.classification.report import (
     ChangedExample,
     ConfusedPair,
     MethodAccuracy,
     changed_examples,
     confused_pairs,
+    method_accuracies,
     to_html,
     to_markdown,
 )
-from clipflows.components.clip import ClipEncoder
-from clipflows.components.clip_text import fit_to_context
-from clipflows.components.diff_report import REPORT_FILES, write_report
-from clipflows.components.differential_descriptions import (
-    DescriptionBook,
-    DifferentialEntry,
-    read_fudd_file,
-    write_fudd_file,
-)
-from clipflows.components.fudd import (
+from clipflows.components.classification.second_pass import (
     FusionRule,
     choose_fusion,
     description_class_vectors,
+    occurring_pairs,
     positions_in_sets,
     second_pass_scores,
 )
+from clipflows.components.clip.encoder import ClipEncoder
+from clipflows.components.clip.text import fit_to_context
+from clipflows.components.clip.zeroshot import ZeroShotClassifier, ambiguity_sets
 from clipflows.components.images import Skipped
+from clipflows.components.reports import REPORT_FILES, check_report_folder, write_report
 from clipflows.components.settings import Settings, load_settings
-from clipflows.components.world_classes import (
+from clipflows.components.world.class_task import (
     world_class_task,
     world_description_book,
     world_generic_descriptions,
 )
-from clipflows.components.zeroshot import ZeroShotClassifier, ambiguity_sets
-
-from .deployments import DEFAULT_THREADS, make_task_runner
-from .progress import log_progress
-from .sharded_encoding import DEFAULT_SHARD_SIZE, encode_in_shards
-from .worker_models import worker_encoder, worker_llm
+from clipflows.flows.runtime.chunks import in_chunks
+from clipflows.flows.runtime.deployments import DEFAULT_THREADS, make_task_runner
+from clipflows.flows.runtime.progress import Steps, log_progress
+from clipflows.flows.runtime.retries import retry_unless_llm_unavailable
+from clipflows.flows.runtime.sharded_encoding import DEFAULT_SHARD_SIZE, encode_in_shards
+from clipflows.flows.runtime.worker_models import worker_encoder, worker_llm
 
 DESCRIPTIONS_FILE = "descriptions.json"
 
 
 class ClassifyConfig(BaseModel):
     """How to classify. ``descriptions``: "llm", "world" (ground-truth oracle, world task only)
-    or the path of a FuDD description file."""
+    or the path of a FuDD description file; ``description_classes``: the class list (JSON list
+    or a name a line) whose order that file's indices count, when FuDD's is not beside it."""
 
     templates: str | list[str] = "single"
     k: int = Field(default=10, ge=2)
     descriptions: str = "llm"
+    description_classes: str | None = None
     generic: bool = True
     ensemble: bool = True
     context: str | None = None
@@ -132,7 +144,12 @@ def load_dataset(dataset: str, settings: Settings, classes: list[str] | None) ->
     return load_image_folder(path)
 
 
-@task(name="describe-pairs", retries=1, cache_policy=NO_CACHE)
+@task(
+    name="describe-pairs",
+    retries=1,
+    retry_condition_fn=retry_unless_llm_unavailable,
+    cache_policy=NO_CACHE,
+)
 def describe_task(
     settings: Settings,
     context: str,
@@ -149,31 +166,12 @@ def describe_task(
     return book.pairs, report.failed, llm.calls
 
 
-def describe_in_chunks(
-    settings: Settings, context: str, book: DescriptionBook, pairs: list, config: ClassifyConfig
-) -> tuple[dict[str, str], int]:
-    """Fill ``book`` for ``pairs``, ``config.pairs_per_task`` pairs per concurrent task, merged
-    in pair order; returns the failed pairs and the LLM calls made."""
-    size = config.pairs_per_task
-    chunks = [pairs[start : start + size] for start in range(0, len(pairs), size)]
-    futures = describe_task.map(
-        settings=unmapped(settings),
-        context=unmapped(context),
-        class_names=unmapped(book.class_names),
-        pairs=chunks,
-        workers=unmapped(config.workers),
-    )
-    failures: dict[str, str] = {}
-    calls = 0
-    for future in futures:
-        entries, failed, chunk_calls = future.result()
-        book.pairs.update(entries)
-        failures.update(failed)
-        calls += chunk_calls
-    return failures, calls
-
-
-@task(name="follow-up", retries=1, cache_policy=NO_CACHE)
+@task(
+    name="follow-up",
+    retries=1,
+    retry_condition_fn=retry_unless_llm_unavailable,
+    cache_policy=NO_CACHE,
+)
 def follow_up_task(
     llm: LLM, context: str, book: DescriptionBook, pairs: list[ConfusedPair]
 ) -> list[str]:
@@ -190,29 +188,6 @@ def follow_up_task(
     return extended
 
 
-def fit_book(book: DescriptionBook, tokenizer) -> int:
-    """Cut every description to the text encoder's context; returns how many were cut."""
-    cut = 0
-    for pair, entries in book.pairs.items():
-        fitted = []
-        for entry in entries:
-            a, cut_a = fit_to_context(entry.description_a, tokenizer)
-            b, cut_b = fit_to_context(entry.description_b, tokenizer)
-            cut += cut_a + cut_b
-            fitted.append(
-                DifferentialEntry(attr_type=entry.attr_type, description_a=a, description_b=b)
-            )
-        book.pairs[pair] = fitted
-    return cut
-
-
-def occurring_pairs(sets: np.ndarray) -> list[tuple[int, int]]:
-    """Every unordered class pair that shares some image's ambiguity set."""
-    return sorted(
-        {(int(min(a, b)), int(max(a, b))) for row in sets for a in row for b in row if a != b}
-    )
-
-
 def _book(
     config: ClassifyConfig, data: LabelledImages, pairs: list, settings: Settings, context: str
 ) -> tuple[DescriptionBook, dict[str, str], int]:
@@ -220,13 +195,29 @@ def _book(
     if config.descriptions == "world":
         return world_description_book(data.class_names, pairs), {}, 0
     if config.descriptions == "llm":
-        book = DescriptionBook(class_names=data.class_names)
-        return book, *describe_in_chunks(settings, context, book, pairs, config)
-    book = read_fudd_file(config.descriptions, data.class_names)
+        entries, failures, calls = in_chunks(
+            describe_task,
+            pairs,
+            config.pairs_per_task,
+            "pairs",
+            settings=settings,
+            context=context,
+            class_names=data.class_names,
+            workers=config.workers,
+        )
+        return DescriptionBook(class_names=data.class_names, pairs=entries), failures, calls
+    # Matched by class name: the file's indices may count classes in another order.
+    listed = read_class_list(config.description_classes) if config.description_classes else None
+    book = read_fudd_file(config.descriptions, data.class_names, listed)
     return book, {}, 0
 
 
-@task(name="baselines", retries=1, cache_policy=NO_CACHE)
+@task(
+    name="baselines",
+    retries=1,
+    retry_condition_fn=retry_unless_llm_unavailable,
+    cache_policy=NO_CACHE,
+)
 def baselines_task(
     encoder: ClipEncoder,
     llm: LLM,
@@ -259,13 +250,6 @@ def baselines_task(
     return baselines
 
 
-def _split(count: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded (validation, test) image indices."""
-    order = np.random.default_rng(seed).permutation(count)
-    cut = int(round(count * fraction))
-    return np.sort(order[:cut]), np.sort(order[cut:])
-
-
 @task(name="fuse", cache_policy=NO_CACHE)
 def fuse_task(
     first_in_set: np.ndarray, second: np.ndarray, positions: np.ndarray, validation: np.ndarray
@@ -274,47 +258,6 @@ def fuse_task(
     if len(validation) < 2:  # too few labelled images to choose: the paper's rule
         return FusionRule(weight=1.0)
     return choose_fusion(first_in_set[validation], second[validation], positions[validation])
-
-
-def _methods(
-    baselines: dict[str, tuple[np.ndarray, str]],
-    predicted: dict[str, np.ndarray],
-    labels: np.ndarray,
-    test: np.ndarray,
-    fusion: FusionRule,
-) -> list[MethodAccuracy]:
-    """Accuracy on the test split, baselines first, in the order of the paper's table."""
-
-    def accuracy(prediction: np.ndarray) -> float:
-        return float((prediction[test] == labels[test]).mean()) if len(test) else float("nan")
-
-    oracle = np.where(predicted["first"] == labels, labels, predicted["fudd"])
-    rows = [("class name", *baselines["class name"])]
-    rows.append(("one template", predicted["first"], "first pass"))
-    rows += [(name, *value) for name, value in baselines.items() if name != "class name"]
-    if "before follow-up" in predicted:
-        rows.append(("FuDD before follow-up", predicted["before follow-up"], "second pass only"))
-    rows += [
-        ("FuDD (paper rule)", predicted["fudd"], "second pass only"),
-        (
-            "FuDD + fusion",
-            predicted["fused"],
-            f"weight {fusion.weight:.2f} on the second pass, chosen on validation",
-        ),
-        ("oracle pick between passes", oracle, "upper bound of any per-image choice"),
-    ]
-    return [MethodAccuracy(method=m, accuracy=accuracy(p), note=note) for m, p, note in rows]
-
-
-def _write_outputs(
-    folder: Path, result: ClassifyResult, book: DescriptionBook, pairs: list
-) -> None:
-    """The descriptions used (FuDD format) and the report files, each written atomically."""
-    used = {p: book.pairs[p] for p in pairs if book.pairs.get(p)}
-    write_fudd_file(
-        DescriptionBook(class_names=result.class_names, pairs=used), folder / DESCRIPTIONS_FILE
-    )
-    result.report = {name: str(folder / name) for name in (*REPORT_FILES, DESCRIPTIONS_FILE)}
 
 
 @flow(name="classify", task_runner=make_task_runner("thread", DEFAULT_THREADS))
@@ -332,27 +275,43 @@ def classify(
     """
     settings = settings or load_settings()
     config = config or ClassifyConfig()
+    if output:
+        check_report_folder(output)  # a bad -o fails now, not after the run
     data = (
         dataset if isinstance(dataset, LabelledImages) else load_dataset(dataset, settings, classes)
     )
     data.check()
+    steps = Steps(
+        "load the models",
+        "encode the images",
+        "first pass",
+        "describe the confusable pairs",
+        "second pass and fusion",
+        "baselines",
+        "write the report",
+    )
+    steps.start("load the models")
     names, context = data.class_names, config.context or data.context
     encoder, llm = worker_encoder(settings), worker_llm(settings)
+    steps.start("encode the images")
     embedded = encode_in_shards(settings, {"dataset": data.paths}, config.shard_size)["dataset"]
     label_of = dict(zip(data.paths, data.labels, strict=True))
     labels = np.array([label_of[p] for p in embedded.paths])
 
+    steps.start("first pass")
     first = ZeroShotClassifier(encoder, names, config.templates)
     first_scores = first.scores(embedded.vectors)
     sets = ambiguity_sets(first_scores, config.k)
     pairs = occurring_pairs(sets)
+    steps.start("describe the confusable pairs")
     book, failures, pair_calls = _book(config, data, pairs, settings, context)
-    truncated = fit_book(book, encoder.tokenizer)
+    steps.start("second pass and fusion")
+    truncated = fit_book_to_context(book, encoder.tokenizer)
     second = second_pass_scores(
         embedded.vectors, sets, book, encoder.encode_texts, first.class_vectors
     )
     first_in_set = np.take_along_axis(first_scores, sets, axis=1)
-    validation, test = _split(len(labels), config.validation_fraction, config.seed)
+    validation, test = validation_split(len(labels), config.validation_fraction, config.seed)
     rows = np.arange(len(sets))
     before_follow_up = sets[rows, second.argmax(axis=1)]
     followed: list[str] = []
@@ -362,7 +321,7 @@ def classify(
             labels[validation], before_follow_up[validation], names, top=config.follow_up
         )
         followed = follow_up_task(llm, context, book, confused)
-        truncated += fit_book(book, encoder.tokenizer)
+        truncated += fit_book_to_context(book, encoder.tokenizer)
         second = second_pass_scores(
             embedded.vectors, sets, book, encoder.encode_texts, first.class_vectors
         )
@@ -374,6 +333,7 @@ def classify(
     }
     if followed:
         predicted["before follow-up"] = before_follow_up
+    steps.start("baselines")
     baselines = baselines_task(
         encoder, llm, names, embedded.vectors, config, context, first.class_vectors
     )
@@ -395,7 +355,7 @@ def classify(
         followed_up=followed,
         truncated_descriptions=truncated,
         fusion=fusion,
-        methods=_methods(baselines, predicted, labels, test, fusion),
+        methods=method_accuracies(baselines, predicted, labels, test, fusion),
         validation_images=len(validation),
         test_images=len(test),
         confused=confused_pairs(labels, predicted["first"], names),
@@ -414,6 +374,7 @@ def classify(
             for i, path in enumerate(embedded.paths)
         ],
     )
+    steps.start("write the report")
     title = f"Zero-shot classification with differential descriptions: {result.dataset}"
     create_table_artifact(
         key="classify-accuracy", table=[m.model_dump() for m in result.methods], description=title
@@ -421,6 +382,13 @@ def classify(
     markdown = to_markdown(title, result)
     create_markdown_artifact(key="classify-report", markdown=markdown)
     if output:
-        _write_outputs(Path(output), result, book, pairs)
-        write_report(Path(output), result, markdown, to_html(title, result))
+        # The descriptions used, in FuDD's format, are part of the report.
+        used = DescriptionBook(
+            class_names=names, pairs={p: book.pairs[p] for p in pairs if book.pairs.get(p)}
+        )
+        result.report = {n: str(Path(output) / n) for n in (*REPORT_FILES, DESCRIPTIONS_FILE)}
+        files = {"result.json": result.model_dump_json(indent=2), "report.md": markdown}
+        files["report.html"] = to_html(title, result)
+        files[DESCRIPTIONS_FILE] = fudd_file_text(used)
+        write_report(Path(output), "classify", files)
     return result

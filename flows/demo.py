@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from prefect import flow, task
 from pydantic import BaseModel
 
-from clipflows.components.captioning import WORLD_VOCABULARY
-from clipflows.components.classify_report import MethodAccuracy
-from clipflows.components.clip import ClipEncoder
-from clipflows.components.diff_eval import Evaluation, evaluate, keyword_judge
-from clipflows.components.ranking import HypothesisScore
+from clipflows.components.classification.report import MethodAccuracy
+from clipflows.components.clip.encoder import ClipEncoder
+from clipflows.components.set_difference.evaluation import Evaluation, evaluate
+from clipflows.components.set_difference.ranking import HypothesisScore
 from clipflows.components.settings import Settings, load_settings
-from clipflows.components.world import WorldConfig
-from clipflows.components.world_classes import world_class_task
-from clipflows.components.world_eval import WorldAccuracy, evaluate_world, held_out_set
-from clipflows.components.world_sets import WORLD_SET_PAIRS, write_pair
-
-from .classify import ClassifyConfig, classify
-from .set_difference import set_difference
-from .train_clip import world_clip_task
+from clipflows.components.world.class_task import world_class_task
+from clipflows.components.world.evaluation import WorldAccuracy, evaluate_world, held_out_set
+from clipflows.components.world.scenes import WorldConfig
+from clipflows.components.world.set_pairs import WORLD_SET_PAIRS, world_judge, write_pair
+from clipflows.components.world.vocabulary import WORLD_VOCABULARY
+from clipflows.flows.classify import ClassifyConfig, classify
+from clipflows.flows.runtime.worker_models import worker_llm
+from clipflows.flows.set_difference import set_difference
+from clipflows.flows.train_clip import world_clip_task
 
 
 class SetDifferenceDemo(BaseModel):
@@ -47,7 +49,9 @@ class SeparationDemo(BaseModel):
     separated: str
     residual: str
     figure: str
-    si_sdr_improvement: float  # dB, against the held-out source the query names
+    si_sdr_improvement: float  # dB, this example, against the held-out source the query names
+    held_out_si_sdr_improvement: float  # dB, mean over held-out mixtures (both sources asked)
+    held_out_mixtures: int
 
 
 class MusicPick(BaseModel):
@@ -67,11 +71,20 @@ class MusicDemo(BaseModel):
 
 class DemoResult(BaseModel):
     clip_spec: str
+    reports: str  # the folder of the demo's report folders (one per run)
     world: WorldAccuracy
     set_difference: SetDifferenceDemo
     classification: list[ClassificationDemo]
     separation: SeparationDemo
     music: MusicDemo
+    llm: str  # the LLM every LLM step used
+    llm_seconds: float | None  # time it spent answering in this run (embedded backend only)
+    llm_tokens: int | None  # tokens it generated in this run (embedded backend only)
+
+
+def reports_dir(settings: Settings) -> Path:
+    """Where the demo writes its reports, a folder per run."""
+    return settings.cache_dir / "reports"
 
 
 @task(name="world-zero-shot")
@@ -93,9 +106,9 @@ def set_difference_demo(settings: Settings) -> SetDifferenceDemo:
         names=("red set", "blue set"),
         vocabulary=WORLD_VOCABULARY,
         vocabulary_candidates=True,
-        output=str(settings.cache_dir / "reports" / pair.name),
+        output=str(reports_dir(settings) / pair.name),
     )
-    evaluation = evaluate(result.ranking, keyword_judge(pair.words_a, pair.words_b))
+    evaluation = evaluate(result.ranking, world_judge(pair))
     return SetDifferenceDemo(
         pair=pair.name,
         truth=pair.truth,
@@ -116,7 +129,7 @@ def classification_demo(settings: Settings) -> list[ClassificationDemo]:
     demos = []
     for name, descriptions, world, k, count in runs:
         folder = settings.cache_dir / "world-classes" / "-".join(world.colours)
-        output = settings.cache_dir / "reports" / f"classify-{descriptions}-{len(world.colours)}"
+        output = reports_dir(settings) / f"classify-{descriptions}-{len(world.colours)}"
         result = classify(
             world_class_task(folder, count, world),
             settings=settings,
@@ -139,24 +152,40 @@ def classification_demo(settings: Settings) -> list[ClassificationDemo]:
     return demos
 
 
+HELD_OUT_MIXTURES = 24
+
+
 def separation_demo(settings: Settings) -> SeparationDemo:
     """A held-out dog recording mixed with held-out violin; ask for the dog."""
     import numpy as np
 
     from clipflows.components.audio import load_audio
-    from clipflows.components.separation_eval import si_sdr
-    from clipflows.components.separator_store import DEFAULT_SEPARATOR
-
-    from .separation import sample_mixture, separate
+    from clipflows.components.separation.evaluation import model_estimates, score, si_sdr
+    from clipflows.components.separation.inference import Separator
+    from clipflows.components.separation.mixtures import demo_mixture, held_out_mixtures
+    from clipflows.components.separation.query_encoders import query_encoder
+    from clipflows.components.separation.sources import build_sources
+    from clipflows.components.separation.store import DEFAULT_SEPARATOR, ensure_separator
+    from clipflows.components.separation.training import load_separator
+    from clipflows.flows.separation import separate
 
     folder = settings.cache_dir / "demo-separation"
-    mixture, dog = sample_mixture(folder)
+    mixture, dog = demo_mixture(
+        folder, DEFAULT_SEPARATOR.sources, DEFAULT_SEPARATOR.audio, settings.cache_dir
+    )
     query = "dog barking"
     result = separate(str(mixture), query, str(folder / "dog.wav"), settings=settings)
     rate = DEFAULT_SEPARATOR.audio.sample_rate
     estimate = load_audio(result.separated, rate)[: len(dog)]
     mix = load_audio(mixture, rate)[: len(dog)]
     gain = si_sdr(estimate[None], dog[None])[0] - si_sdr(mix[None], dog[None])[0]
+    # One example varies with the trained model; the mean over held-out mixtures is the measure.
+    trained, config = load_separator(ensure_separator(settings))
+    splits = build_sources(config.sources, config.audio.sample_rate, settings.cache_dir)
+    queries = query_encoder(config.query_encoder, settings).encode_texts([s.query for s in splits])
+    mixtures = held_out_mixtures(splits, config.audio.clip_samples, HELD_OUT_MIXTURES)
+    estimates = model_estimates(Separator(trained, config.audio), mixtures, queries)
+    held_out = score("text-queried", estimates, mixtures, [s.name for s in splits])
     return SeparationDemo(
         query=query,
         mixture=str(mixture),
@@ -164,17 +193,16 @@ def separation_demo(settings: Settings) -> SeparationDemo:
         residual=result.residual,
         figure=result.figure,
         si_sdr_improvement=float(np.round(gain, 2)),
+        held_out_si_sdr_improvement=round(held_out.si_sdr_improvement, 2),
+        held_out_mixtures=len(mixtures),
     )
 
 
 def music_demo(settings: Settings) -> MusicDemo:
     """Describe the packaged tracks, train the video -> music model, recommend for samples."""
-    from pathlib import Path
-
-    from clipflows.components.music_data import packaged_tracks_dir
-
-    from .music_library import describe_library
-    from .music_retrieval import recommend, sample_videos, train_music_retrieval
+    from clipflows.components.music.tracks import packaged_tracks_dir
+    from clipflows.flows.music_library import describe_library
+    from clipflows.flows.music_retrieval import recommend, sample_videos, train_music_retrieval
 
     library = settings.cache_dir / "music-library"
     described = describe_library(str(packaged_tracks_dir()), str(library), settings)
@@ -210,11 +238,21 @@ def demo_flow(settings: Settings | None = None) -> DemoResult:
     settings = settings or load_settings()
     if settings.clip == "world":
         settings = settings.model_copy(update={"clip": "local-dir:" + world_clip_task(settings)})
+    llm = worker_llm(settings)  # the one every step shares in this process (loaded on first use)
+    busy = getattr(llm.chat_model, "busy_seconds", None)
+    tokens = getattr(llm.chat_model, "generated_tokens", None)
+    runs = {
+        "world": world_zero_shot_task(settings),
+        "set_difference": set_difference_demo(settings),
+        "classification": classification_demo(settings),
+        "separation": separation_demo(settings),
+        "music": music_demo(settings),
+    }
     return DemoResult(
         clip_spec=settings.clip,
-        world=world_zero_shot_task(settings),
-        set_difference=set_difference_demo(settings),
-        classification=classification_demo(settings),
-        separation=separation_demo(settings),
-        music=music_demo(settings),
+        reports=str(reports_dir(settings)),
+        llm=llm.identity,
+        llm_seconds=None if busy is None else round(llm.chat_model.busy_seconds - busy, 1),
+        llm_tokens=None if tokens is None else llm.chat_model.generated_tokens - tokens,
+        **runs,
     )

@@ -1,6 +1,6 @@
 """Embed many image folders in parallel: one task per folder, mapped over the flow's task runner.
 
-The scale-out path: with a Dask task runner (flows/deployments.py `with_task_runner`) each
+The scale-out path: with a Dask task runner (flows/runtime/deployments.py `with_task_runner`) each
 folder is encoded on its own worker process; results land in the shared embedding cache, so a
 later set-difference or classify run over the same folders only reads vectors.
 """
@@ -12,8 +12,8 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
 from clipflows.components.settings import Settings, load_settings
+from clipflows.flows.runtime.worker_models import worker_encoder
 from clipflows.flows.set_difference import resolve_set
-from clipflows.flows.worker_models import worker_encoder
 
 
 class FolderEmbedding(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from prefect import flow, task, unmapped
+from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field
@@ -19,15 +19,16 @@ from clipflows.agents.music_describer import DescriberConfig, describe_track, lo
 from clipflows.components.audio import audio_duration
 from clipflows.components.cache import JsonCache, sha256_file
 from clipflows.components.errors import EmptyInputError
-from clipflows.components.music_data import list_tracks
-from clipflows.components.music_library import LibraryTrack, MusicLibrary
-from clipflows.components.music_tagger import MusicnnTagger, TrackTags
-from clipflows.components.sentence_encoder import SentenceEncoder
+from clipflows.components.music.library import LibraryTrack, MusicLibrary
+from clipflows.components.music.tagger import MusicnnTagger, TrackTags
+from clipflows.components.music.tracks import list_tracks
+from clipflows.components.sentence import SentenceEncoder
 from clipflows.components.settings import Settings, load_settings
-
-from .deployments import DEFAULT_THREADS, make_task_runner
-from .progress import log_progress
-from .worker_models import worker_llm
+from clipflows.flows.runtime.chunks import in_chunks
+from clipflows.flows.runtime.deployments import DEFAULT_THREADS, make_task_runner
+from clipflows.flows.runtime.progress import Steps, log_progress
+from clipflows.flows.runtime.retries import retry_unless_llm_unavailable
+from clipflows.flows.runtime.worker_models import worker_llm
 
 
 class DescribeLibraryResult(BaseModel):
@@ -45,7 +46,12 @@ def tag_task(tagger: MusicnnTagger, paths: list[Path]) -> dict[str, TrackTags | 
     return tagger.tag(paths)
 
 
-@task(name="describe-tracks", retries=1, cache_policy=NO_CACHE)
+@task(
+    name="describe-tracks",
+    retries=1,
+    retry_condition_fn=retry_unless_llm_unavailable,
+    cache_policy=NO_CACHE,
+)
 def describe_task(
     settings: Settings, tags: dict[str, TrackTags], config: DescriberConfig
 ) -> tuple[dict[str, str], dict[str, str], int]:
@@ -61,24 +67,6 @@ def describe_task(
             failed[path] = str(error)
         progress(done, len(tags))
     return out, failed, llm.calls
-
-
-def describe_in_chunks(
-    settings: Settings, tags: dict[str, TrackTags], config: DescriberConfig, per_task: int
-) -> tuple[dict[str, str], dict[str, str], int]:
-    """Every track described, ``per_task`` tracks per concurrent task, merged in track order."""
-    items = list(tags.items())
-    chunks = [dict(items[start : start + per_task]) for start in range(0, len(items), per_task)]
-    futures = describe_task.map(settings=unmapped(settings), tags=chunks, config=unmapped(config))
-    descriptions: dict[str, str] = {}
-    failed: dict[str, str] = {}
-    calls = 0
-    for future in futures:
-        chunk_descriptions, chunk_failed, chunk_calls = future.result()
-        descriptions.update(chunk_descriptions)
-        failed.update(chunk_failed)
-        calls += chunk_calls
-    return descriptions, failed, calls
 
 
 @flow(name="describe-library", task_runner=make_task_runner("thread", DEFAULT_THREADS))
@@ -99,6 +87,8 @@ def describe_library(
     paths = list_tracks(root) if root.is_dir() else []
     if not paths:
         raise EmptyInputError(f"No audio files (wav, flac, ogg, opus, mp3) under {folder}.")
+    steps = Steps("tag the tracks", "describe the tracks", "index the library")
+    steps.start("tag the tracks")
     tagger = MusicnnTagger(cache=JsonCache(settings.cache_dir / "music-tags"))
     tagged = tag_task(tagger, paths)
     good = {p: t for p, t in tagged.items() if isinstance(t, TrackTags)}
@@ -107,8 +97,14 @@ def describe_library(
         raise EmptyInputError(
             f"No track under {folder} could be tagged: {list(skipped.values())[:3]}"
         )
-    descriptions, failed, llm_calls = describe_in_chunks(
-        settings, good, describer or DescriberConfig(), tracks_per_task
+    steps.start("describe the tracks")
+    descriptions, failed, llm_calls = in_chunks(
+        describe_task,
+        good,
+        tracks_per_task,
+        "tags",
+        settings=settings,
+        config=describer or DescriberConfig(),
     )
     tracks = [
         LibraryTrack(
@@ -124,6 +120,7 @@ def describe_library(
         )
         for path, tags in good.items()
     ]
+    steps.start("index the library")
     library = MusicLibrary.from_tracks(tracks, SentenceEncoder(settings))
     target = Path(index_dir) if index_dir else settings.cache_dir / "music-library"
     library.save(target)

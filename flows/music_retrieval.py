@@ -8,7 +8,6 @@ and writes a bundle that ``recommend`` searches with a video, a text wish, or bo
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from prefect import flow, task
@@ -17,31 +16,32 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field
 
 from clipflows.components.cache import JsonCache, stable_hash
-from clipflows.components.clip import ClipEncoder
+from clipflows.components.clip.encoder import ClipEncoder
 from clipflows.components.errors import ClipflowsError, EmptyInputError, MissingWeightsError
-from clipflows.components.music_eval import RankScores
-from clipflows.components.music_generation import GeneratedClip, MusicGenerator
-from clipflows.components.music_library import MusicLibrary
-from clipflows.components.music_recommender import (
+from clipflows.components.files import write_bytes_whole, write_text_whole
+from clipflows.components.music.evaluation import RankScores
+from clipflows.components.music.generation import GeneratedClip, MusicGenerator
+from clipflows.components.music.library import MusicLibrary
+from clipflows.components.music.paired_set import PairedSet, build_paired_set
+from clipflows.components.music.recommender import (
     INDEX,
     MusicRecommender,
     Recommendation,
     write_library_index,
 )
-from clipflows.components.music_tagger import MusicnnTagger, TrackTags
-from clipflows.components.music_video_data import RENDER_VERSION, PairedSetConfig, write_video
-from clipflows.components.paired_set import PairedSet, build_paired_set
-from clipflows.components.sentence_encoder import SentenceEncoder
-from clipflows.components.settings import Settings, load_settings
-from clipflows.components.trimodal_eval import evaluate_retrieval
-from clipflows.components.trimodal_training import (
+from clipflows.components.music.retrieval_evaluation import evaluate_retrieval
+from clipflows.components.music.synthetic_videos import RENDER_VERSION, PairedSetConfig, write_video
+from clipflows.components.music.tagger import MusicnnTagger, TrackTags
+from clipflows.components.music.training import (
     RetrievalTrainConfig,
     new_model,
     train_retrieval,
 )
-from clipflows.components.video import VideoConfig, VideoEncoder, read_video_frames
-
-from .progress import log_progress
+from clipflows.components.music.video import VideoConfig, VideoEncoder, read_video_frames
+from clipflows.components.reports import check_report_folder, markdown_table, write_report
+from clipflows.components.sentence import SentenceEncoder
+from clipflows.components.settings import Settings, load_settings
+from clipflows.flows.runtime.progress import Steps, log_progress
 
 
 class MusicRetrievalConfig(BaseModel):
@@ -134,6 +134,8 @@ def train_music_retrieval(
     settings = settings or load_settings()
     config = config or MusicRetrievalConfig()
     library = _library(library_dir, settings)
+    steps = Steps("render and encode paired videos", "train", "evaluate and index")
+    steps.start("render and encode paired videos")
     paired, built, video_identity = paired_set_task(library, config, settings)
     if not paired.clip_rows("train") or not paired.clip_rows("test"):
         raise EmptyInputError(
@@ -141,7 +143,9 @@ def train_music_retrieval(
             "tracks per mood folder (or per folder, if it is not organised by mood)."
         )
     target = Path(output) if output else default_model_dir(settings)
+    steps.start("train")
     model, trained, run = train_task(paired, config.training, target / "runs")
+    steps.start("evaluate and index")
     scores = {
         "trained": evaluate_retrieval(model, paired),
         "untrained": evaluate_retrieval(
@@ -155,8 +159,7 @@ def train_music_retrieval(
     # An index beside another model would be wrong: remove it, copy, write the index last.
     (target / INDEX).unlink(missing_ok=True)
     for name in ("trimodal.pt", "trimodal.json"):
-        shutil.copy(run / name, target / f"{name}.partial")
-        (target / f"{name}.partial").replace(target / name)
+        write_bytes_whole((run / name).read_bytes(), target / name)
     write_library_index(model, paired, target, video_identity, config.video)
     copy_samples(paired, target / "samples", config.paired.video_fps)
     split_of = {c.track: c.split for c in paired.clips}
@@ -170,8 +173,8 @@ def train_music_retrieval(
         scores=scores,
     )
     markdown = scores_markdown(result)
-    (target / "report.md").write_text(markdown)
-    (target / "result.json").write_text(result.model_dump_json(indent=1))
+    write_text_whole(markdown, target / "report.md")
+    write_text_whole(result.model_dump_json(indent=1), target / "result.json")
     create_markdown_artifact(key="music-retrieval", markdown=markdown)
     return result
 
@@ -197,27 +200,26 @@ def sample_videos(model_dir: Path) -> list[Path]:
 def scores_markdown(result: MusicRetrievalResult) -> str:
     """One table: model x query mode, recall@1/5/10 and median rank on held-out pairs."""
     gallery = next(iter(result.scores["trained"].values())).gallery
-    lines = [
+    chance = result.scores["trained"]["chance"]
+    rows = [("random", "any", chance)] + [
+        (model, mode, s)
+        for model, by_mode in result.scores.items()
+        for mode, s in by_mode.items()
+        if mode != "chance"
+    ]
+    intro = (
         f"Held-out: {result.tracks['test']} tracks, {result.clips['test']} clips "
         f"(each test video queries all {gallery} test clips). Videos are synthetic: drawn from "
-        "each clip's measured tempo, loudness and mood.",
-        "",
-        "| model | query | R@1 | R@5 | R@10 | median rank |",
-        "|---|---|---|---|---|---|",
-    ]
-    chance = result.scores["trained"]["chance"]
-    lines.append(
-        f"| random | any | {chance.recall[1]:.3f} | {chance.recall[5]:.3f} | "
-        f"{chance.recall[10]:.3f} | {chance.median_rank:.1f} |"
+        "each clip's measured tempo, loudness and mood."
     )
-    for model, by_mode in result.scores.items():
-        for mode, s in by_mode.items():
-            if mode != "chance":
-                lines.append(
-                    f"| {model} | {mode} | {s.recall[1]:.3f} | {s.recall[5]:.3f} | "
-                    f"{s.recall[10]:.3f} | {s.median_rank:.1f} |"
-                )
-    return "\n".join(lines) + "\n"
+    table = markdown_table(
+        ["model", "query", "R@1", "R@5", "R@10", "median rank"],
+        [
+            (model, mode, *(f"{s.recall[k]:.3f}" for k in (1, 5, 10)), f"{s.median_rank:.1f}")
+            for model, mode, s in rows
+        ],
+    )
+    return "\n".join([intro, "", *table]) + "\n"
 
 
 class RecommendResult(BaseModel):
@@ -246,19 +248,31 @@ def recommend(
     settings = settings or load_settings()
     if video is None and not (text or "").strip():
         raise EmptyInputError("Give a video, a text wish, or both.")
+    if output:
+        check_report_folder(output)  # a bad -o fails now, not after the run
+    steps = Steps(
+        "load the model",
+        *(["encode the video"] if video is not None else []),
+        "rank the tracks",
+        *(["generate a clip"] if generate or generate_below is not None else []),
+    )
+    steps.start("load the model")
     recommender = MusicRecommender(Path(model_dir) if model_dir else default_model_dir(settings))
     video_features = None
     if video is not None:
+        steps.start("encode the video")
         encoder = VideoEncoder(ClipEncoder(settings=settings), recommender.video_config)
         recommender.check_video_encoder(encoder.identity)
         video_features = encoder.encode(video).pooled
     text_features = (
         SentenceEncoder(settings).encode_texts([text.strip()])[0] if (text or "").strip() else None
     )
+    steps.start("rank the tracks")
     ranked = recommender.recommend(video_features, text_features, k)
     generated, generation_error = None, None
     weak = generate_below is not None and (not ranked or ranked[0].score < generate_below)
     if generate or weak:
+        steps.start("generate a clip")
         wish = (text or "").strip() or (ranked[0].track.description if ranked else "")
         folder = Path(output) if output else settings.cache_dir / "generated"
         name = f"generated-{stable_hash([video, wish, generator])[:10]}.wav"
@@ -274,6 +288,7 @@ def recommend(
         generation_error=generation_error,
     )
     if output:
-        Path(output).mkdir(parents=True, exist_ok=True)
-        (Path(output) / "result.json").write_text(result.model_dump_json(indent=1))
+        write_report(
+            Path(output), "music-recommend", {"result.json": result.model_dump_json(indent=1)}
+        )
     return result

@@ -30,7 +30,11 @@ from clipflows.agents.proposer import (
 )
 from clipflows.agents.refiner import RefinerConfig, refine
 from clipflows.components.cache import JsonCache
-from clipflows.components.captioning import (
+from clipflows.components.clip.encoder import ClipEncoder, ImageEmbeddings
+from clipflows.components.errors import EmptyInputError
+from clipflows.components.images import Skipped, list_images
+from clipflows.components.reports import REPORT_FILES, check_report_folder, write_report
+from clipflows.components.set_difference.captioning import (
     GENERAL_VOCABULARY,
     BlipCaptioner,
     CaptionVocabulary,
@@ -38,29 +42,27 @@ from clipflows.components.captioning import (
     caption_images,
     vocabulary_hypotheses,
 )
-from clipflows.components.clip import ClipEncoder, ImageEmbeddings
-from clipflows.components.diff_eval import Evaluation, evaluate
-from clipflows.components.diff_report import (
-    REPORT_FILES,
-    ranked_rows,
-    to_html,
-    to_markdown,
-    write_report,
+from clipflows.components.set_difference.evaluation import (
+    Evaluation,
+    checked,
+    evaluate,
+    judge_sanity_cases,
 )
-from clipflows.components.errors import EmptyInputError
-from clipflows.components.images import Skipped, list_images
-from clipflows.components.ranking import (
+from clipflows.components.set_difference.ranking import (
     Hypothesis,
     HypothesisScore,
     RankerConfig,
+    check_testable,
     filter_significant,
     rank_hypotheses,
 )
+from clipflows.components.set_difference.report import ranked_rows, to_html, to_markdown
 from clipflows.components.settings import Settings, load_settings
-
-from .deployments import DEFAULT_THREADS, make_task_runner
-from .sharded_encoding import DEFAULT_SHARD_SIZE, encode_in_shards
-from .worker_models import worker_encoder, worker_llm
+from clipflows.flows.runtime.deployments import DEFAULT_THREADS, make_task_runner
+from clipflows.flows.runtime.progress import Steps
+from clipflows.flows.runtime.retries import retry_unless_llm_unavailable
+from clipflows.flows.runtime.sharded_encoding import DEFAULT_SHARD_SIZE, encode_in_shards
+from clipflows.flows.runtime.worker_models import worker_encoder, worker_llm
 
 CaptionerName = Literal["clip-vocabulary", "blip", "vlm"]
 
@@ -100,7 +102,12 @@ def resolve_set(images: str | list[str], label: str) -> list[Path]:
     return paths
 
 
-@task(name="caption-sample", retries=1, cache_policy=NO_CACHE)
+@task(
+    name="caption-sample",
+    retries=1,
+    retry_condition_fn=retry_unless_llm_unavailable,
+    cache_policy=NO_CACHE,
+)
 def caption_task(
     settings: Settings,
     captioner: CaptionerName,
@@ -116,7 +123,12 @@ def caption_task(
     return captions, llm.calls
 
 
-@task(name="propose", retries=1, cache_policy=NO_CACHE)
+@task(
+    name="propose",
+    retries=1,
+    retry_condition_fn=retry_unless_llm_unavailable,
+    cache_policy=NO_CACHE,
+)
 def propose_task(settings: Settings, request: ProposalRequest) -> tuple[list[Hypothesis], int]:
     """One proposer call's normalised hypotheses, and the LLM calls it took (retries count)."""
     llm = worker_llm(settings)
@@ -133,14 +145,16 @@ def rank_task(
 ) -> list[HypothesisScore]:
     """Every hypothesis over every image: AUROC with CI, mean difference, Welch t-test.
 
-    Significant hypotheses come first (the p-value filter), each group by AUROC."""
+    Significant hypotheses (adjusted for the number ranked) come first, each group by AUROC."""
     vectors = encoder.encode_texts([h.text for h in hypotheses])
     ranked = rank_hypotheses(a.vectors, b.vectors, hypotheses, vectors, config)
     kept = filter_significant(ranked)
     return kept + [s for s in ranked if not s.significant]
 
 
-@task(name="refine", retries=1, cache_policy=NO_CACHE)
+@task(
+    name="refine", retries=1, retry_condition_fn=retry_unless_llm_unavailable, cache_policy=NO_CACHE
+)
 def refine_task(
     llm: LLM,
     captioner,
@@ -165,34 +179,41 @@ def _best_auroc(ranking: list[HypothesisScore]) -> float:
     return max((s.auroc for s in ranking), default=0.5)
 
 
-@task(name="judge", retries=1, cache_policy=NO_CACHE)
-def judge_task(
-    settings: Settings, text: str, direction: str, truth: str, names: tuple[str, str]
-) -> tuple[Judgement, int]:
+@task(
+    name="judge", retries=1, retry_condition_fn=retry_unless_llm_unavailable, cache_policy=NO_CACHE
+)
+def judge_task(settings: Settings, text: str, direction: str, truth: str) -> tuple[Judgement, int]:
     """The LLM judge's verdict on one hypothesis against the ground truth, and its calls."""
     llm = worker_llm(settings)
-    return judge(llm, text, direction, truth, *names), llm.calls
+    return judge(llm, text, direction, truth), llm.calls
 
 
 def judge_top(
-    settings: Settings, ranking: list[HypothesisScore], truth: str, names: tuple[str, str]
+    settings: Settings, ranking: list[HypothesisScore], truth: str
 ) -> tuple[Evaluation, int]:
-    """Acc@1 and Acc@5 of the top five hypotheses, each judged by its own concurrent task."""
+    """Acc@1 and Acc@5 of the top five hypotheses, each judged by its own concurrent task.
+
+    The judge is first checked on cases whose score is known (the truth's set-A side said of
+    A and of B, an off-topic phrase); a judge that gets any wrong reports no accuracy, only
+    a ``judge_warning`` saying what it scored."""
     top = ranking[:5]
+    sanity = judge_sanity_cases(truth)
+    keys = [(s.text, s.direction) for s in top] + [(c.text, c.direction) for c in sanity]
+    asked = list(dict.fromkeys(keys))  # a top hypothesis may be a sanity case too
     futures = judge_task.map(
         settings=unmapped(settings),
-        text=[s.text for s in top],
-        direction=[s.direction for s in top],
+        text=[text for text, _ in asked],
+        direction=[direction for _, direction in asked],
         truth=unmapped(truth),
-        names=unmapped(names),
     )
-    verdicts = {(s.text, s.direction): f.result() for s, f in zip(top, futures, strict=True)}
+    verdicts = {key: f.result() for key, f in zip(asked, futures, strict=True)}
 
     def recorded(text: str, direction: str) -> tuple[float, str]:
         verdict, _ = verdicts[(text, direction)]
         return verdict.score, verdict.reason
 
-    return evaluate(top, recorded), sum(calls for _, calls in verdicts.values())
+    evaluation = checked(evaluate(top, recorded), sanity, recorded)
+    return evaluation, sum(calls for _, calls in verdicts.values())
 
 
 def _captioner(name: CaptionerName, encoder: ClipEncoder, llm: LLM, vocabulary, device: str):
@@ -234,23 +255,39 @@ def set_difference(
     ``llm_proposals=False`` ranks only those candidates; ``refiner`` adds rounds in which the
     LLM sees the ranking and proposes better hypotheses, until the best AUROC stops improving.
     Encoding runs in tasks of ``shard_size`` images; shards, caption samples, proposer calls
-    and judgements run concurrently on the flow's task runner (see flows/deployments.py)."""
+    and judgements run concurrently on the flow's task runner (see flows/runtime/deployments.py)."""
     settings = settings or load_settings()
+    if output:
+        check_report_folder(output)  # a bad -o fails now, not after the run
     proposer = proposer or ProposerConfig()
     ranker = ranker or RankerConfig()
     paths_a, paths_b = resolve_set(set_a, names[0]), resolve_set(set_b, names[1])
+    refining = bool(refiner and refiner.rounds and llm_proposals)
+    steps = Steps(
+        "load the models",
+        "encode the images",
+        *(["caption samples", "propose hypotheses"] if llm_proposals else []),
+        "rank the hypotheses",
+        *(["refine"] if refining else []),
+        *(["judge the top hypotheses"] if truth else []),
+        "write the report",
+    )
+    steps.start("load the models")
     encoder, llm = worker_encoder(settings), worker_llm(settings)
     label_a, label_b = f"Set {names[0]}", f"Set {names[1]}"
     if label_a == label_b:  # the labels key the shards and name the set in errors
         label_a, label_b = f"Set A ({names[0]})", f"Set B ({names[1]})"
+    steps.start("encode the images")
     embedded = encode_in_shards(settings, {label_a: paths_a, label_b: paths_b}, shard_size)
     a, b = embedded[label_a], embedded[label_b]
+    check_testable(len(a), len(b), ranker, (label_a, label_b))  # before any caption or LLM call
     captions_a: list[str] = []
     captions_b: list[str] = []
     hypotheses: list[Hypothesis] = []
     task_calls = 0  # LLM calls made inside tasks, perhaps in other processes
     chosen = cache = None
     if llm_proposals:
+        steps.start("caption samples")
         sample = proposer.rounds * proposer.sample_size
         samples = [
             _sample(a.paths, sample, proposer.seed),
@@ -263,6 +300,7 @@ def set_difference(
             paths=samples,
         )
         (captions_a, calls_a), (captions_b, calls_b) = [future.result() for future in captioned]
+        steps.start("propose hypotheses")
         requests = proposal_requests(captions_a, captions_b, proposer)
         answers = [
             future.result()
@@ -282,8 +320,11 @@ def set_difference(
     pool = list(dict.fromkeys([*hypotheses, *extra]))
     if not pool:
         raise EmptyInputError("No hypotheses to rank: enable llm_proposals or give candidates.")
+    steps.start("rank the hypotheses")
     ranking = rank_task(encoder, a, b, pool, ranker)
     rounds: list[RefineRound] = []
+    if refining:
+        steps.start("refine")
     for index in range(refiner.rounds if refiner and llm_proposals else 0):
         new = [h for h in refine_task(llm, chosen, cache, a, b, ranking, refiner) if h not in pool]
         before = _best_auroc(ranking)
@@ -297,7 +338,8 @@ def set_difference(
             break  # the best AUROC stopped improving
     evaluation = None
     if truth:
-        evaluation, judge_calls = judge_top(settings, ranking, truth, names)
+        steps.start("judge the top hypotheses")
+        evaluation, judge_calls = judge_top(settings, ranking, truth)
         task_calls += judge_calls
     result = SetDifferenceResult(
         set_a=SetSummary(
@@ -314,6 +356,7 @@ def set_difference(
         refinement=rounds,
         llm_calls=llm.calls + task_calls,
     )
+    steps.start("write the report")
     title = f"How {names[0]} differs from {names[1]}"
     create_table_artifact(
         key="set-difference-ranking", table=ranked_rows(ranking), description=title
@@ -323,5 +366,6 @@ def set_difference(
     if output:
         html_text = to_html(title, ranking, a.paths, b.paths, evaluation)
         result.report = {name: str(Path(output) / name) for name in REPORT_FILES}
-        write_report(Path(output), result, markdown, html_text)
+        files = {"result.json": result.model_dump_json(indent=2), "report.md": markdown}
+        write_report(Path(output), "set-difference", {**files, "report.html": html_text})
     return result

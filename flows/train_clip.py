@@ -1,22 +1,14 @@
-"""Prefect flows that train CLIP: on any image-caption folder, and the cached world model."""
+"""Prefect flows that train CLIP: on any image-caption folder, and the cached world model (a task)."""
 
 from __future__ import annotations
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 
-from clipflows.components.clip_training import ClipTrainConfig, TrainResult, train_clip
-from clipflows.components.settings import Settings, load_settings
-from clipflows.components.world import WorldConfig, write_dataset
-from clipflows.components.world_clip import WorldClipRecipe, ensure_world_clip
-
-from .progress import log_progress
-
-
-@task(name="write-world-dataset", retries=1)
-def write_world_task(config: WorldConfig, count: int, folder: str) -> str:
-    """Render a world dataset folder (images + captions with attributes)."""
-    return str(write_dataset(config, count, folder, progress=log_progress("world images")))
+from clipflows.components.clip.training import ClipTrainConfig, TrainResult, train_clip
+from clipflows.components.settings import Settings
+from clipflows.components.world.model import WorldClipRecipe, ensure_world_clip
+from clipflows.flows.runtime.progress import log_progress
 
 
 @task(name="train-clip-steps", retries=1)
@@ -55,9 +47,3 @@ def world_clip_task(settings: Settings, recipe: WorldClipRecipe | None = None) -
             ),
         )
     )
-
-
-@flow(name="world-clip")
-def world_clip_flow(settings: Settings | None = None) -> str:
-    """Make sure the world CLIP exists (train it once) and return its spec."""
-    return "local-dir:" + world_clip_task(settings or load_settings())

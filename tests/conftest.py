@@ -11,16 +11,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from llm_files import smollm2_gguf
 
+from clipflows.agents.llm_registry import TEST_LLM
 from clipflows.components.settings import Settings, default_cache_dir
 
 
 @pytest.fixture(autouse=True)
-def _no_user_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never read the developer's own CLIPFLOWS_* variables."""
+def _no_user_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Tests never read the developer's own CLIPFLOWS_* variables, nor write the user's log
+    file, and test the plumbing with the small SmolLM2 (subprocesses inherit all three);
+    quality tests name the default model."""
     for name in list(os.environ):
         if name.startswith("CLIPFLOWS_"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("CLIPFLOWS_LLM__MODEL", TEST_LLM)
+    log_file = tmp_path_factory.mktemp("log") / "clipflows.log"  # beside tmp_path, not in it
+    monkeypatch.setenv("CLIPFLOWS_LOG_FILE", str(log_file))
 
 
 @pytest.fixture
@@ -32,7 +41,7 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture(scope="session")
 def world_clip_dir() -> Path:
     """The world CLIP, trained on first use and cached under the user cache dir by its recipe."""
-    from clipflows.components.world_clip import ensure_world_clip
+    from clipflows.components.world.model import ensure_world_clip
 
     return ensure_world_clip(default_cache_dir())
 
@@ -83,12 +92,12 @@ def tiny_server() -> Iterator[HTTPServer]:
     """A minimal OpenAI-compatible server in a thread, serving the real SmolLM2 model."""
     from llama_cpp import Llama
 
-    from clipflows.agents.embedded import default_gguf_path, default_threads
+    from clipflows.agents.embedded import default_threads
 
     server = HTTPServer(("127.0.0.1", 0), _ChatHandler)
     threads = default_threads()
     server.llama = Llama(
-        str(default_gguf_path()),
+        str(smollm2_gguf()),
         n_ctx=2048,
         n_threads=threads,
         n_threads_batch=threads,
@@ -100,3 +109,22 @@ def tiny_server() -> Iterator[HTTPServer]:
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def tiny_model(tmp_path: Path) -> Path:
+    """An untrained separator small enough for a CPU (384-d queries), saved the way training
+    saves one."""
+    import numpy as np
+    import torch
+
+    from clipflows.components.separation.model import QuerySeparator, SeparatorConfig
+    from clipflows.components.separation.training import SeparationTrainConfig, save_separator
+
+    torch.manual_seed(0)
+    tiny = SeparatorConfig(depth=2, base_channels=4, feature_maps=2, query_dim=384)
+    folder = tmp_path / "model"
+    folder.mkdir()
+    config = SeparationTrainConfig(model=tiny, steps=1)
+    save_separator(QuerySeparator(tiny), config, np.zeros((1, 384), np.float32), folder)
+    return folder

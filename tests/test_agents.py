@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
+from llm_files import smollm2_gguf
 from pydantic import BaseModel, Field, StringConstraints, ValidationError, field_validator
 
-from clipflows.agents.embedded import default_gguf_path, default_threads
+from clipflows.agents.embedded import default_threads
 from clipflows.agents.llm import (
     LLM,
     LLMOutputError,
@@ -61,7 +62,7 @@ def free_port() -> int:
 
 def test_create_llm_loads_no_model(tmp_path: Path) -> None:
     llm = make_llm(tmp_path)
-    assert llm.identity == "embedded:SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert llm.identity.startswith("embedded:smollm2-135m@b179c9523d0e")
     assert llm.chat_model._llama is None
     assert llm.calls == 0
 
@@ -96,6 +97,9 @@ def test_repeat_call_hits_the_persistent_cache(tmp_path: Path) -> None:
     assert second.ask_structured(PROMPT, Colours) == answer
     assert second.calls == 0
     assert second.chat_model._llama is None
+    # The time and tokens the demo reports count real answers only.
+    assert first.chat_model.busy_seconds > 0 and first.chat_model.generated_tokens > 0
+    assert (second.chat_model.busy_seconds, second.chat_model.generated_tokens) == (0.0, 0)
 
 
 def test_cache_key_covers_sampling_and_schema(tmp_path: Path) -> None:
@@ -191,7 +195,16 @@ def test_dead_server_gives_one_clear_error_naming_the_url(tmp_path: Path) -> Non
 
 def test_openai_compatible_needs_a_model_name(tmp_path: Path) -> None:
     with pytest.raises(LLMUnavailableError, match="CLIPFLOWS_LLM__MODEL"):
-        make_llm(tmp_path, backend="openai-compatible")
+        make_llm(tmp_path, backend="openai-compatible", model=None)
+
+
+def test_a_dead_server_without_a_model_name_is_reported_as_dead_first(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    with pytest.raises(LLMUnavailableError) as caught:
+        make_llm(tmp_path, backend="openai-compatible", base_url=url, model=None)
+    message = str(caught.value)
+    assert message.startswith(f"No OpenAI-compatible LLM server answered at {url}"), message
+    assert "CLIPFLOWS_LLM__MODEL" in message
 
 
 @pytest.mark.skipif(importlib.util.find_spec("vllm") is not None, reason="vLLM is installed")
@@ -241,7 +254,7 @@ def llama_cpp_server(tmp_path: Path) -> Iterator[str]:
         )
     port, threads = free_port(), str(default_threads())
     log = (tmp_path / "server.log").open("w")
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(default_gguf_path())]
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_gguf())]
     command += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"]
     command += ["--n_threads", threads, "--n_threads_batch", threads]
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from clipflows.agents.planner import Plan, SetDifferenceCall
 from clipflows.components.settings import LLMSettings
-from clipflows.components.world_sets import WORLD_SET_PAIRS, write_pair
+from clipflows.components.world.set_pairs import WORLD_SET_PAIRS, write_pair
 from clipflows.flows.assistant import Guardrails, ask
 
 
@@ -107,3 +107,63 @@ def test_the_llm_plans_a_schema_valid_request(
         if outcome.tool == "set_difference" and outcome.status == "refused":
             assert "outside the allowed folders" in outcome.summary
     print([(o.tool, o.arguments, o.status) for o in result.outcomes])
+
+
+def _inside_and_outside(tmp_path: Path) -> tuple[Path, Path]:
+    """An allowed folder with one image, and a file outside it."""
+    allowed, outside = tmp_path / "allowed", tmp_path / "outside"
+    allowed.mkdir()
+    outside.mkdir()
+    (allowed / "cat.png").write_bytes(b"png")
+    (outside / "secret.png").write_bytes(b"secret")
+    return allowed, outside / "secret.png"
+
+
+@pytest.mark.parametrize("how", ["absolute", "relative", "symlink"])
+def test_a_dataset_csv_listing_a_file_outside_the_allowed_folders_is_refused(
+    how, settings, tmp_path
+):
+    allowed, secret = _inside_and_outside(tmp_path)
+    listed = {"absolute": str(secret), "relative": "../outside/secret.png", "symlink": "link.png"}
+    (allowed / "link.png").symlink_to(secret)
+    (allowed / "labels.csv").write_text(f"path,label\ncat.png,cat\n{listed[how]},dog\n")
+    # A CLIP that does not exist: had the step run, it would fail instead of being refused.
+    settings = settings.model_copy(update={"clip": f"local-dir:{tmp_path / 'no-model'}"})
+    plan_ = Plan.model_validate(
+        {"steps": [{"tool": "classify", "dataset": str(allowed / "labels.csv")}]}
+    )
+    result = ask.fn("", settings, Guardrails(allowed_dirs=[allowed]), plan_)
+    (outcome,) = result.outcomes
+    assert outcome.status == "refused", outcome.summary
+    assert str(secret) in outcome.summary and "outside the allowed folders" in outcome.summary
+    assert not (settings.cache_dir / "assistant-runs").exists()
+
+
+def test_a_class_folder_linked_outside_the_allowed_folders_is_refused(settings, tmp_path):
+    allowed, secret = _inside_and_outside(tmp_path)
+    (allowed / "data" / "cat").mkdir(parents=True)
+    (allowed / "data" / "cat" / "a.png").write_bytes(b"png")
+    (allowed / "data" / "dog").symlink_to(secret.parent, target_is_directory=True)
+    settings = settings.model_copy(update={"clip": f"local-dir:{tmp_path / 'no-model'}"})
+    plan_ = Plan.model_validate({"steps": [{"tool": "classify", "dataset": str(allowed / "data")}]})
+    (outcome,) = ask.fn("", settings, Guardrails(allowed_dirs=[allowed]), plan_).outcomes
+    assert outcome.status == "refused" and str(secret) in outcome.summary, outcome.summary
+
+
+@pytest.mark.parametrize("image", ["../../outside/secret.png", "ABSOLUTE"])
+def test_captions_naming_a_file_outside_the_allowed_folders_are_refused(image, settings, tmp_path):
+    allowed, secret = _inside_and_outside(tmp_path)
+    image = str(secret) if image == "ABSOLUTE" else image
+    data = allowed / "captioned"
+    data.mkdir()
+    (data / "captions.jsonl").write_text(
+        f'{{"image": "../cat.png", "caption": "a cat"}}\n{{"image": "{image}", "caption": "x"}}\n'
+    )
+    steps = [{"tool": "train_clip", "data": str(data), "output": str(allowed / "model")}]
+    guard = Guardrails(allowed_dirs=[allowed])  # not confirmed: refusal comes first
+    (outcome,) = ask.fn("", settings, guard, Plan.model_validate({"steps": steps})).outcomes
+    assert outcome.status == "refused" and str(secret) in outcome.summary, outcome.summary
+    # With every image inside, the same step only waits for confirmation.
+    (data / "captions.jsonl").write_text('{"image": "../cat.png", "caption": "a cat"}\n')
+    (outcome,) = ask.fn("", settings, guard, Plan.model_validate({"steps": steps})).outcomes
+    assert outcome.status == "needs confirmation", outcome.summary

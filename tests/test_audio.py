@@ -8,7 +8,7 @@ import soundfile as sf
 import torch
 
 from clipflows.components.audio import AudioConfig, AudioError, Spectrogram, load_audio, write_audio
-from clipflows.components.sound_sources import (
+from clipflows.components.separation.sources import (
     animal_sounds_dir,
     midi_bytes,
     random_melody,
@@ -42,6 +42,15 @@ def test_bad_files_are_clear_errors(tmp_path, name, data, reason):
         load_audio(tmp_path / name, 8000)
     with pytest.raises(AudioError, match="No audio file"):
         load_audio(tmp_path / "missing.wav", 8000)
+
+
+def test_a_text_file_named_mp3_is_called_undecodable_not_missing(tmp_path):
+    (tmp_path / "song.mp3").write_text("these are lyrics, not audio\n" * 20)
+    with pytest.raises(AudioError) as caught:
+        load_audio(tmp_path / "song.mp3", 8000)
+    message = str(caught.value)
+    assert str(tmp_path / "song.mp3") in message and "not audio" in message, message
+    assert "does not exist" not in message and "pipe" not in message, message
 
 
 def test_stft_round_trip_and_the_warp_keep_energy_where_it_was():

@@ -9,17 +9,17 @@ import pytest
 from clipflows.agents.llm import create_llm
 from clipflows.agents.vlm_captioner import VlmCaptioner
 from clipflows.components.cache import JsonCache
-from clipflows.components.captioning import (
-    WORLD_VOCABULARY,
+from clipflows.components.clip.encoder import ClipEncoder
+from clipflows.components.errors import MissingWeightsError
+from clipflows.components.set_difference.captioning import (
     BlipCaptioner,
     CaptionVocabulary,
     ClipVocabularyCaptioner,
     caption_images,
 )
-from clipflows.components.clip import ClipEncoder
-from clipflows.components.errors import MissingWeightsError
 from clipflows.components.settings import LLMSettings, Settings
-from clipflows.components.world import WorldConfig, read_dataset, write_dataset
+from clipflows.components.world.scenes import WorldConfig, read_dataset, write_dataset
+from clipflows.components.world.vocabulary import WORLD_VOCABULARY
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +61,31 @@ def test_captions_are_cached_by_content_and_captioner(world_spec, settings, sing
     first = caption_images(Counting(), paths, cache)
     second = caption_images(Counting(), paths[::-1], cache)
     assert calls == [6] and second == first[::-1]
+
+
+def test_damaged_caption_entries_are_captioned_again(tmp_path):
+    """Non-JSON bytes or a non-text value in the caption cache once crashed every later run."""
+    import diskcache
+
+    class Fixed:
+        identity = "fixed"
+
+        def caption(self, paths):
+            return [f"caption of {p.name}" for p in paths]
+
+    paths = [tmp_path / "a.png", tmp_path / "b.png"]
+    for index, path in enumerate(paths):
+        path.write_bytes(bytes([index]))
+    cache = JsonCache(tmp_path / "captions")
+    caption_images(Fixed(), paths, cache)
+    store = diskcache.Cache(str(tmp_path / "captions"))
+    first, second = list(store)
+    store[first], store[second] = b"\xff not json", b"42"
+    store.close()
+    assert caption_images(Fixed(), paths, JsonCache(tmp_path / "captions")) == [
+        "caption of a.png",
+        "caption of b.png",
+    ]
 
 
 def test_vocabulary_slots_must_match_the_template():

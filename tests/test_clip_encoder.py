@@ -1,12 +1,14 @@
+import shutil
 import time
 
+import diskcache
 import numpy as np
 import pytest
 
-from clipflows.components.clip import ClipEncoder
-from clipflows.components.clip_loading import resolve_pretrained
-from clipflows.components.errors import MissingWeightsError
-from clipflows.components.world import WorldConfig, write_dataset
+from clipflows.components.clip.encoder import ClipEncoder
+from clipflows.components.clip.loading import resolve_pretrained
+from clipflows.components.errors import DamagedFileError, MissingWeightsError
+from clipflows.components.world.scenes import WorldConfig, write_dataset
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +90,59 @@ def test_texts_are_cached_and_long_texts_truncated(world_spec, settings):
     assert encoder.encode_texts([]).shape == (0, encoder.embed_dim)
 
 
+def _cut_short(raw: bytes, dim: int) -> bytes:
+    return raw[: len(raw) - 2 * dim]  # half the values gone
+
+
+def _shuffled(raw: bytes, dim: int) -> bytes:
+    values = np.frombuffer(raw[-4 * dim :], np.float32)
+    return raw[: -4 * dim] + values[::-1].tobytes()
+
+
+def _nan(raw: bytes, dim: int) -> bytes:
+    return raw[: -4 * dim] + np.full(dim, np.nan, np.float32).tobytes()
+
+
+@pytest.mark.parametrize("damage", [_cut_short, _shuffled, _nan])
+def test_damaged_cached_embeddings_are_recomputed_and_overwritten(
+    world_spec, settings, world_images, damage
+):
+    """A wrong-length, reordered or NaN vector in the cache once gave a confident all-0.5 or a
+    different ranking; now it is a miss, encoded again and written back whole."""
+    texts = ["a red circle", "a blue star"]
+    fresh = ClipEncoder(world_spec, settings=settings, use_cache=False)
+    expected_images = fresh.encode_images(world_images[:4]).vectors
+    expected_texts = fresh.encode_texts(texts)
+    ClipEncoder(world_spec, settings=settings).encode_images(world_images[:4])
+    ClipEncoder(world_spec, settings=settings).encode_texts(texts)
+    store = diskcache.Cache(str(settings.cache_dir / "embeddings"))
+    for key in list(store):
+        store[key] = damage(store[key], fresh.embed_dim)
+    store.close()
+
+    encoder = ClipEncoder(world_spec, settings=settings)
+    images = encoder.encode_images(world_images[:4])
+    assert images.encoded == 4
+    assert np.allclose(images.vectors, expected_images, atol=1e-5)
+    assert np.allclose(encoder.encode_texts(texts), expected_texts, atol=1e-5)
+    assert ClipEncoder(world_spec, settings=settings).encode_images(world_images[:4]).encoded == 0
+
+
+def test_truncated_world_weights_name_the_file_and_the_fix(world_clip_dir, settings):
+    from clipflows.components.world.model import world_clip_dir as cached_world_dir
+
+    copy = cached_world_dir(settings.cache_dir) / "model"
+    shutil.copytree(world_clip_dir, copy)
+    weights = copy / "open_clip_model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:300_000])
+    with pytest.raises(DamagedFileError) as raised:
+        ClipEncoder("world", settings=settings)
+    message = str(raised.value)
+    assert str(weights) in message and f"Delete the folder {copy}" in message
+
+
 def test_world_clip_tells_colours_apart(world_spec, settings):
-    from clipflows.components.world import WorldObject, render
+    from clipflows.components.world.scenes import WorldObject, render
 
     encoder = ClipEncoder(world_spec, settings=settings)
     image = render(

@@ -2,9 +2,10 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from clipflows.components.clip import ClipEncoder
-from clipflows.components.clip_training import ClipTrainConfig, train_clip
-from clipflows.components.world import WorldConfig, write_dataset
+from clipflows.components.checkpoints import CheckpointMismatchError
+from clipflows.components.clip.encoder import ClipEncoder
+from clipflows.components.clip.training import ClipTrainConfig, train_clip
+from clipflows.components.world.scenes import WorldConfig, write_dataset
 
 MICRO = {
     "embed_dim": 32,
@@ -46,12 +47,12 @@ def test_interrupted_training_resumes_to_the_same_weights(data, tmp_path):
     b = load_file(tmp_path / "resumed" / "open_clip_model.safetensors")
     assert a.keys() == b.keys()
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
-    assert not list((tmp_path / "resumed").glob("*.partial"))
+    assert not list((tmp_path / "resumed").glob("*.partial*"))
 
 
 def test_a_checkpoint_of_another_run_is_not_silently_resumed(data, tmp_path):
     train_clip(data, tmp_path / "run", _config(steps=3))
-    with pytest.raises(ValueError, match="different run"):
+    with pytest.raises(CheckpointMismatchError, match="another config or other data"):
         train_clip(data, tmp_path / "run", _config(steps=3, learning_rate=0.5))
 
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from clipflows.agents.proposer import ProposerConfig
-from clipflows.components.captioning import WORLD_VOCABULARY
-from clipflows.components.world_sets import WORLD_SET_PAIRS, write_pair
-from clipflows.flows.deployments import make_task_runner, with_task_runner
+from clipflows.components.world.set_pairs import WORLD_SET_PAIRS, write_pair
+from clipflows.components.world.vocabulary import WORLD_VOCABULARY
 from clipflows.flows.embed_folders import embed_folders
+from clipflows.flows.runtime.deployments import make_task_runner, with_task_runner
 from clipflows.flows.set_difference import set_difference
 
 DaskTaskRunner = pytest.importorskip("prefect_dask").DaskTaskRunner
@@ -45,7 +45,7 @@ def test_set_difference_on_dask_equals_the_default_runner(
     set_a, set_b = write_pair(WORLD_SET_PAIRS[0], tmp_path / "sets", count=24)
     kwargs = dict(
         vocabulary=WORLD_VOCABULARY,
-        proposer=ProposerConfig(rounds=2, sample_size=6, per_round=4),
+        proposer=ProposerConfig(rounds=2, sample_size=6, per_set=4),
         vocabulary_candidates=True,
         truth=WORLD_SET_PAIRS[0].truth,
         shard_size=10,  # three shards a set
@@ -64,14 +64,14 @@ def test_set_difference_on_dask_equals_the_default_runner(
     # The workers reported every task run to the flow's own API, all completed.
     assert task_runs["dask"] == task_runs["thread"]
     assert task_runs["dask"]["encode-shard"] == ["COMPLETED"] * 6
-    assert task_runs["dask"]["propose"] == ["COMPLETED"] * 4
+    assert task_runs["dask"]["propose"] == ["COMPLETED"] * 2
     assert default.set_a.encoded == distributed.set_a.encoded == 24
     assert default.set_a.paths == distributed.set_a.paths
     assert default.set_b.paths == distributed.set_b.paths
     assert default.captions_a == distributed.captions_a and len(default.captions_a) == 12
     assert default.captions_b == distributed.captions_b
-    # 2 rounds x 2 directions, plus a judgement for each of the top five, plus retries
-    assert default.llm_calls == distributed.llm_calls >= 4 + 5
+    # 2 rounds (both directions in one call), a judgement for each of the top five, retries
+    assert default.llm_calls == distributed.llm_calls >= 2 + 5
     assert default.hypotheses == distributed.hypotheses
     ranked = [(s.text, s.direction) for s in default.ranking]
     assert ranked == [(s.text, s.direction) for s in distributed.ranking]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import yaml
 
-from clipflows.flows.deployments import DEPLOYMENTS, build_deployments
+from clipflows.flows.runtime.deployments import DEPLOYMENTS, build_deployments
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -18,9 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from llm_files import smollm2_gguf
 from test_deploy_prefect import free_port, stop, wait_healthy
 
-from clipflows.agents.embedded import default_gguf_path
 from clipflows.agents.llm import create_llm
 from clipflows.agents.proposer import ProposedDifferences, ProposerConfig, propose
 from clipflows.components.settings import load_settings
@@ -36,7 +36,7 @@ CAPTIONS_B = ["a blue circle on a white background", "a blue square", "three blu
 
 def start_llama_cpp(tmp: Path) -> tuple[subprocess.Popen, str, str]:
     port = free_port()
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(default_gguf_path())]
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_gguf())]
     command += [
         "--model_alias",
         NAME,

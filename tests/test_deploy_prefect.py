@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from clipflows.components.world_sets import WORLD_SET_PAIRS, candidate_pool, write_pair
+from clipflows.components.world.set_pairs import WORLD_SET_PAIRS, candidate_pool, write_pair
 
 REPO = Path(__file__).resolve().parents[1]
 PREFECT = [sys.executable, "-m", "prefect"]

@@ -13,7 +13,7 @@ from datetime import datetime
 import pytest
 from test_deploy_prefect import PREFECT, REPO, prefect_server, stop  # noqa: F401 (fixture)
 
-from clipflows.components.world_sets import WORLD_SET_PAIRS, candidate_pool, write_pair
+from clipflows.components.world.set_pairs import WORLD_SET_PAIRS, candidate_pool, write_pair
 
 POOL = "clipflows"
 NAME = "set-difference/nightly-set-difference"

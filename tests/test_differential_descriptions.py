@@ -4,8 +4,7 @@ import json
 
 import pytest
 
-from clipflows.components.clip_text import fit_to_context, token_count
-from clipflows.components.differential_descriptions import (
+from clipflows.components.classification.descriptions import (
     DescriptionBook,
     DescriptionFileError,
     DifferentialEntry,
@@ -13,6 +12,7 @@ from clipflows.components.differential_descriptions import (
     to_fudd_json,
     write_fudd_file,
 )
+from clipflows.components.clip.text import fit_to_context, token_count
 
 CLASSES = ["cat", "dog", "fox"]
 
@@ -42,11 +42,12 @@ def test_the_fudd_format_round_trips(tmp_path):
     }
     path = write_fudd_file(book, tmp_path / "d.json")
     assert read_fudd_file(path, CLASSES) == book
-    assert not list(tmp_path.glob("*.partial"))
+    assert not list(tmp_path.glob("*.partial*"))
 
 
-def test_released_files_with_index_classes_are_read(tmp_path):
+def test_released_files_with_index_classes_are_read_through_their_class_list(tmp_path):
     path = tmp_path / "released.json"
+    (tmp_path / "released_class_names.json").write_text(json.dumps(CLASSES))
     path.write_text(
         json.dumps(
             {
@@ -66,7 +67,7 @@ def test_released_files_with_index_classes_are_read(tmp_path):
     [
         ("not json", "not a JSON"),
         ("[1, 2]", "expected an object"),
-        ('{"0_9": {"classes": [0, 9], "prompt_pairs": []}}', "outside"),
+        ('{"0_2": {"classes": [0, 2], "prompt_pairs": []}}', "by index only"),
         ('{"0_1": {"classes": ["cat", "wolf"], "prompt_pairs": []}}', "wolf"),
         ('{"0_1": {"prompt_pairs": [{"prompt_pair": ["only one"]}]}}', "malformed"),
         ('{"zero_one": {"prompt_pairs": []}}', "malformed"),
@@ -77,6 +78,13 @@ def test_bad_files_are_one_clear_error(tmp_path, content, message):
     path.write_text(content)
     with pytest.raises(DescriptionFileError, match=message):
         read_fudd_file(path, CLASSES)
+
+
+def test_indices_outside_the_class_list_are_refused(tmp_path):
+    path = tmp_path / "released.json"
+    path.write_text('{"0_9": {"classes": [0, 9], "prompt_pairs": []}}')
+    with pytest.raises(DescriptionFileError, match="outside the 3 classes"):
+        read_fudd_file(path, CLASSES, CLASSES)
 
 
 def test_long_descriptions_are_cut_at_words_to_fit_the_context():

@@ -1,9 +1,19 @@
-"""The second pass and the fusion rule on vectors whose answers are known."""
+"""The second pass and the fusion rule on vectors whose answers are known; FuDD's released
+description files land each description on the class it was written for."""
+
+import json
 
 import numpy as np
+import pytest
 
-from clipflows.components.differential_descriptions import DescriptionBook, DifferentialEntry
-from clipflows.components.fudd import (
+from clipflows.components.classification.datasets import load_image_folder
+from clipflows.components.classification.descriptions import (
+    DescriptionBook,
+    DescriptionFileError,
+    DifferentialEntry,
+    read_fudd_file,
+)
+from clipflows.components.classification.second_pass import (
     FusionRule,
     choose_fusion,
     fit_temperature,
@@ -66,3 +76,120 @@ def test_fusion_finds_the_weight_that_combines_complementary_passes():
     assert accuracy(rule.fuse(first, second)) > 0.95
     assert accuracy(FusionRule(weight=1.0).fuse(first, second)) < 0.75  # the paper's rule
     assert accuracy(FusionRule(weight=0.0).fuse(first, second)) < 0.75
+
+
+# FuDD's released files: pairs keyed by index into the class order of the dataset they were made
+# for, with that order shipped beside them as <dataset>_class_names.json.
+FUDD_ORDER = ["Siamese", "beagle", "Abyssinian", "pug"]  # not sorted, and spelled otherwise
+FUDD_PAIRS = {
+    "0_1": ("about Siamese vs beagle", "about beagle vs Siamese"),
+    "1_2": ("about beagle vs Abyssinian", "about Abyssinian vs beagle"),
+    "0_3": ("about Siamese vs pug", "about pug vs Siamese"),
+}
+
+
+def released_file(folder, names=FUDD_ORDER, class_list=True, classes_as_names=False):
+    """A description file in FuDD's released layout, its class list beside it."""
+    data = {}
+    for key, (first, second) in FUDD_PAIRS.items():
+        i, j = (int(part) for part in key.split("_"))
+        data[key] = {
+            "classes": [names[i], names[j]] if classes_as_names else [i, j],
+            "prompt_pairs": [{"attr_type": "look", "prompt_pair": [first, second]}],
+        }
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "pets_prompt_pairs.json"
+    path.write_text(json.dumps(data))
+    if class_list:
+        (folder / "pets_class_names.json").write_text(json.dumps(names))
+    return path
+
+
+def pet_folders(root, folders=("Abyssinian", "Siamese", "beagle", "pug")):
+    """A folder per class; clipflows numbers the classes by sorted folder name."""
+    for name in folders:
+        (root / name).mkdir(parents=True)
+        (root / name / "1.png").write_bytes(b"")
+    return load_image_folder(root)
+
+
+def descriptions_by_class(book, a, b):
+    """{class name: its descriptions} for the pair (a, b) of the book."""
+    first, second = book.descriptions_of(book.index(a), book.index(b))
+    return {a: first, b: second}
+
+
+def test_released_indices_are_mapped_through_the_class_list_beside_the_file(tmp_path):
+    data = pet_folders(tmp_path / "pets")
+    assert data.class_names == ["Abyssinian", "Siamese", "beagle", "pug"]  # not FuDD's order
+    book = read_fudd_file(released_file(tmp_path / "fudd"), data.class_names)
+    assert descriptions_by_class(book, "Siamese", "beagle") == {
+        "Siamese": ["about Siamese vs beagle"],
+        "beagle": ["about beagle vs Siamese"],
+    }
+    assert descriptions_by_class(book, "Abyssinian", "beagle") == {
+        "Abyssinian": ["about Abyssinian vs beagle"],
+        "beagle": ["about beagle vs Abyssinian"],
+    }
+    assert descriptions_by_class(book, "pug", "Siamese") == {
+        "pug": ["about pug vs Siamese"],
+        "Siamese": ["about Siamese vs pug"],
+    }
+    assert len(book.pairs) == 3
+
+
+def test_names_match_across_case_underscores_and_spaces(tmp_path):
+    data = pet_folders(tmp_path / "pets", ("abyssinian", "siamese_cat", "beagle", "pug"))
+    names = ["Siamese cat", "beagle", "Abyssinian", "pug"]
+    book = read_fudd_file(released_file(tmp_path / "fudd", names), data.class_names)
+    assert descriptions_by_class(book, "siamese cat", "beagle") == {
+        "siamese cat": ["about Siamese vs beagle"],
+        "beagle": ["about beagle vs Siamese"],
+    }
+    assert descriptions_by_class(book, "abyssinian", "beagle")["abyssinian"] == [
+        "about Abyssinian vs beagle"
+    ]
+
+
+def test_an_explicit_class_list_maps_a_file_with_none_beside_it(tmp_path):
+    path = released_file(tmp_path / "fudd", class_list=False)
+    book = read_fudd_file(path, sorted(FUDD_ORDER), FUDD_ORDER)
+    assert descriptions_by_class(book, "Siamese", "pug")["pug"] == ["about pug vs Siamese"]
+
+
+def test_names_in_the_entries_are_mapped_by_name_whatever_the_keys_say(tmp_path):
+    path = released_file(tmp_path / "fudd", class_list=False, classes_as_names=True)
+    book = read_fudd_file(path, sorted(FUDD_ORDER))
+    assert descriptions_by_class(book, "beagle", "Abyssinian") == {
+        "beagle": ["about beagle vs Abyssinian"],
+        "Abyssinian": ["about Abyssinian vs beagle"],
+    }
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        # Indices alone cannot say which classes they mean in this dataset.
+        (lambda d: released_file(d, class_list=False), "pets_class_names.json"),
+        # A file (and its list) for other classes.
+        (lambda d: released_file(d, ["tabby", "collie", "sphynx", "boxer"]), "tabby"),
+        (
+            lambda d: released_file(
+                d, ["tabby", "collie", "sphynx", "boxer"], class_list=False, classes_as_names=True
+            ),
+            "tabby",
+        ),
+    ],
+)
+def test_a_file_for_other_classes_is_refused(tmp_path, make, message):
+    path = make(tmp_path / "fudd")
+    with pytest.raises(DescriptionFileError, match=message) as error:
+        read_fudd_file(path, sorted(FUDD_ORDER))
+    assert str(path) in str(error.value)
+
+
+def test_a_class_list_that_disagrees_with_the_entries_is_refused(tmp_path):
+    path = released_file(tmp_path / "fudd", classes_as_names=True)
+    (tmp_path / "fudd" / "pets_class_names.json").write_text(json.dumps(sorted(FUDD_ORDER)))
+    with pytest.raises(DescriptionFileError, match="not the one"):
+        read_fudd_file(path, sorted(FUDD_ORDER))

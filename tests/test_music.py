@@ -12,10 +12,10 @@ import soundfile as sf
 
 from clipflows.agents.music_describer import closest_analogies, load_analogies
 from clipflows.components.errors import EmptyInputError, MissingWeightsError
-from clipflows.components.music_data import list_tracks, packaged_tracks_dir
-from clipflows.components.music_library import MusicLibrary
-from clipflows.components.query_encoders import SentenceQueryEncoder
-from clipflows.components.vector_index import IndexConfig, VectorIndex
+from clipflows.components.music.library import MusicLibrary
+from clipflows.components.music.tracks import list_tracks, packaged_tracks_dir
+from clipflows.components.music.vector_index import IndexConfig, VectorIndex
+from clipflows.components.sentence import SentenceEncoder
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +90,7 @@ def test_describe_library_tags_describes_indexes_and_reruns_free(
         str(small_library_folder / "calm" / "broken.wav")
     ]
     assert first.tagger_runs == 1 and first.llm_calls >= 5
-    library = MusicLibrary.load(tmp_path / "index", SentenceQueryEncoder())
+    library = MusicLibrary.load(tmp_path / "index", SentenceEncoder())
     tags = [tuple(t.top_tags) for t in library.tracks]
     assert len(set(tags)) > 1  # the float16 overflow would give every track the same tags
     assert all(0 <= v <= 1 for t in library.tracks for v in t.tags.values())
@@ -118,7 +118,7 @@ def test_an_empty_folder_is_a_clear_error(settings, tmp_path):
 
 @pytest.mark.slow
 def test_musicgen_debug_model_generates_and_real_weights_fail_fast(tmp_path, monkeypatch):
-    from clipflows.components.music_generation import MusicGenerator
+    from clipflows.components.music.generation import MusicGenerator
 
     clip = MusicGenerator("debug").generate("calm acoustic guitar", 1.0, tmp_path / "g.wav")
     info = sf.info(clip.path)

@@ -12,9 +12,10 @@ import soundfile as sf
 import torch
 from PIL import Image
 
+from clipflows.components.checkpoints import CheckpointMismatchError
 from clipflows.components.errors import ClipflowsError, EmptyInputError
-from clipflows.components.music_eval import chance_scores, rank_scores, true_item_ranks
-from clipflows.components.music_video_data import (
+from clipflows.components.music.evaluation import chance_scores, rank_scores, true_item_ranks
+from clipflows.components.music.synthetic_videos import (
     ClipDescriptors,
     PairedSetConfig,
     draw_frames,
@@ -22,19 +23,19 @@ from clipflows.components.music_video_data import (
     split_tracks,
     write_video,
 )
-from clipflows.components.settings import Settings, default_cache_dir
-from clipflows.components.trimodal_training import (
+from clipflows.components.music.training import (
     PairedFeatures,
     RetrievalTrainConfig,
     load_model,
     train_retrieval,
 )
-from clipflows.components.video import (
+from clipflows.components.music.video import (
     VideoConfig,
     VideoError,
     pool_frames,
     read_video_frames,
 )
+from clipflows.components.settings import Settings, default_cache_dir
 
 
 def _colour_frames(count: int) -> list[Image.Image]:
@@ -56,7 +57,7 @@ def test_frames_are_sampled_at_the_requested_rate(tmp_path):
 def test_paired_videos_decode_to_exactly_what_was_drawn(tmp_path):
     import av
 
-    from clipflows.components.music_video_data import rgb_to_yuv420p
+    from clipflows.components.music.synthetic_videos import rgb_to_yuv420p
 
     descriptors = ClipDescriptors(tempo_bpm=128, energy=0.6, onset_rate=3, pulse=[0.3, 1.0] * 8)
     frames = draw_frames(descriptors, "happy", 7, PairedSetConfig())
@@ -202,11 +203,11 @@ def test_training_is_interrupted_and_resumes_exactly(tmp_path):
     a, b = load_model(tmp_path / "whole"), load_model(tmp_path / "cut")
     for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
         assert torch.equal(x, y), name
-    assert not list((tmp_path / "cut").glob("*.partial"))
+    assert not list((tmp_path / "cut").glob("*.partial*"))
     other = config.model_copy(update={"learning_rate": 0.01})
-    with pytest.raises(ValueError, match="different training config or training set"):
+    with pytest.raises(CheckpointMismatchError, match="another config or other data"):
         train_retrieval(features, other, tmp_path / "cut")
-    with pytest.raises(ValueError, match="different training config or training set"):
+    with pytest.raises(CheckpointMismatchError, match="another config or other data"):
         train_retrieval(_toy_features(seed=1), config, tmp_path / "cut")
 
 
@@ -243,7 +244,7 @@ def test_rank_scores_and_chance():
 def trained(world_spec, tmp_path_factory, prefect_harness):
     """Describe the packaged library, build the paired set and train: caches (tags, LLM
     answers, paired videos) live in the user cache, outputs in a temporary folder."""
-    from clipflows.components.music_data import packaged_tracks_dir
+    from clipflows.components.music.tracks import packaged_tracks_dir
     from clipflows.flows.music_library import describe_library
     from clipflows.flows.music_retrieval import train_music_retrieval
 
@@ -270,8 +271,8 @@ def test_trained_model_beats_chance_and_no_training_on_held_out_tracks(trained):
 @pytest.mark.slow
 def test_text_dropout_makes_video_alone_a_better_query(trained):
     """Averaged over seeds: trained with text dropout vs always with text, queried by video."""
-    from clipflows.components.paired_set import PairedSet
-    from clipflows.components.trimodal_eval import evaluate_retrieval
+    from clipflows.components.music.paired_set import PairedSet
+    from clipflows.components.music.retrieval_evaluation import evaluate_retrieval
 
     settings, root, _ = trained
     folder = next(p.parent for p in (settings.cache_dir / "music-video").glob("*/pairs.json"))

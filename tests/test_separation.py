@@ -8,15 +8,15 @@ import soundfile as sf
 
 from clipflows.components.audio import AudioError
 from clipflows.components.errors import EmptyInputError
-from clipflows.components.query_encoders import query_encoder
-from clipflows.components.separation import Separator
-from clipflows.components.separation_data import held_out_mixtures
-from clipflows.components.separation_eval import model_estimates, score, si_sdr
-from clipflows.components.separation_training import load_separator
-from clipflows.components.separator_store import DEFAULT_SEPARATOR, ensure_separator
+from clipflows.components.separation.evaluation import model_estimates, score, si_sdr
+from clipflows.components.separation.inference import Separator, read_blocks
+from clipflows.components.separation.mixtures import held_out_mixtures
+from clipflows.components.separation.query_encoders import query_encoder
+from clipflows.components.separation.sources import build_sources
+from clipflows.components.separation.store import DEFAULT_SEPARATOR, ensure_separator
+from clipflows.components.separation.training import load_separator
 from clipflows.components.settings import Settings, default_cache_dir
-from clipflows.components.sound_sources import build_sources
-from clipflows.flows.separation import _blocks, separate
+from clipflows.flows.separation import separate
 
 pytestmark = pytest.mark.slow
 CONFIG = DEFAULT_SEPARATOR
@@ -116,13 +116,13 @@ def test_long_recordings_are_read_in_bounded_blocks(tmp_path):
     seconds = 150
     noise = np.random.default_rng(0).normal(0, 0.1, seconds * rate).astype(np.float32)
     sf.write(tmp_path / "long.flac", noise, rate)
-    blocks = list(_blocks(tmp_path / "long.flac", 8000, seconds=30))
+    blocks = list(read_blocks(tmp_path / "long.flac", 8000, seconds=30))
     assert max(len(b) for b in blocks) <= 30 * 8000 + 100  # never the whole file at once
     assert abs(sum(len(b) for b in blocks) - seconds * 8000) < 100
 
 
 def test_the_loss_curve_is_written_whole(tmp_path):
-    from clipflows.flows.separation import plot_losses
+    from clipflows.components.separation.plots import plot_losses
 
     path = plot_losses(
         [1.0 / (step + 1) for step in range(120)], tmp_path / "loss.png", [(60, 0.1)]

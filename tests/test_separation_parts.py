@@ -5,16 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from clipflows.components.query_encoders import query_encoder
-from clipflows.components.separation_model import SeparatorConfig
-from clipflows.components.separation_training import (
+from clipflows.components.checkpoints import CheckpointMismatchError
+from clipflows.components.errors import ClipflowsError
+from clipflows.components.separation.model import SeparatorConfig
+from clipflows.components.separation.query_encoders import query_encoder
+from clipflows.components.separation.sources import SourceSplit
+from clipflows.components.separation.training import (
     SeparationTrainConfig,
     load_separator,
     noise_invariant_loss,
     split_validation,
     train_separator,
 )
-from clipflows.components.sound_sources import SourceSplit
 
 
 def test_query_encoders_share_one_interface(settings, world_spec, tmp_path):
@@ -60,14 +62,18 @@ def test_validation_audio_is_cut_from_training_audio():
         assert np.array_equal(np.concatenate([split.train, part.train]), whole.train)
 
 
-def test_training_resumes_from_its_last_checkpoint(tmp_path):
-    config = SeparationTrainConfig(
-        steps=4,
+def tiny_config(steps: int) -> SeparationTrainConfig:
+    return SeparationTrainConfig(
+        steps=steps,
         batch_size=2,
         checkpoint_every=2,
         validation_mixtures=2,
         model=SeparatorConfig(depth=2, base_channels=4, feature_maps=4),
     )
+
+
+def test_training_resumes_from_its_last_checkpoint(tmp_path):
+    config = tiny_config(steps=4)
     queries = np.eye(3, 8, dtype=np.float32)
     first = train_separator(config, synthetic_splits(), queries, tmp_path)
     assert first.resumed_from == 0 and len(first.losses) == 4
@@ -78,6 +84,41 @@ def test_training_resumes_from_its_last_checkpoint(tmp_path):
     assert second.losses[:4] == first.losses and [s for s, _ in second.validation] == [2, 4, 6]
     model, loaded = load_separator(tmp_path)
     assert loaded.steps == 6 and model.config.query_dim == 8
+
+
+def test_a_resume_under_another_config_or_other_sounds_is_refused(tmp_path):
+    config = tiny_config(steps=2)
+    queries = np.eye(3, 8, dtype=np.float32)
+    train_separator(config, synthetic_splits(), queries, tmp_path)
+    other = config.model_copy(update={"learning_rate": 0.01, "steps": 4})
+    with pytest.raises(CheckpointMismatchError, match="another config or other data"):
+        train_separator(other, synthetic_splits(), queries, tmp_path)
+    louder = [s.model_copy(update={"train": s.train * 2}) for s in synthetic_splits()]
+    with pytest.raises(CheckpointMismatchError, match="delete checkpoint.pt"):
+        train_separator(config.model_copy(update={"steps": 4}), louder, queries, tmp_path)
+
+
+def test_fewer_steps_or_another_kind_of_model_on_a_trained_folder_is_refused_untouched(tmp_path):
+    config = tiny_config(steps=4)
+    queries = np.eye(3, 8, dtype=np.float32)
+    train_separator(config, synthetic_splits(), queries, tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    with pytest.raises(ClipflowsError, match="trained for 4 steps; --steps 1 is fewer"):
+        train_separator(
+            config.model_copy(update={"steps": 1}), synthetic_splits(), queries, tmp_path
+        )
+    plain = config.model.model_copy(update={"conditioned": False})
+    with pytest.raises(ClipflowsError, match="holds a text-conditioned separator"):
+        train_separator(
+            config.model_copy(update={"model": plain}), synthetic_splits(), queries, tmp_path
+        )
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    (tmp_path / "config.json").unlink()  # an interrupted run: only the checkpoint says how far
+    with pytest.raises(ClipflowsError, match="trained for 4 steps"):
+        train_separator(
+            config.model_copy(update={"steps": 2}), synthetic_splits(), queries, tmp_path
+        )
+    assert not (tmp_path / "config.json").exists()
 
 
 def test_noise_heads_train_are_assigned_by_permutation_and_leave_inference_alone(tmp_path):
@@ -106,7 +147,7 @@ def test_noise_heads_train_are_assigned_by_permutation_and_leave_inference_alone
 
 
 def test_built_sources_are_cached_by_config(tmp_path):
-    from clipflows.components.sound_sources import SourcesConfig, build_sources
+    from clipflows.components.separation.sources import SourcesConfig, build_sources
 
     config = SourcesConfig(instruments=["flute"], animals=["dog"], melody_seconds=3.0)
     first = build_sources(config, 8000, tmp_path)

@@ -6,11 +6,17 @@ from pathlib import Path
 import pytest
 
 from clipflows.agents.proposer import ProposerConfig
-from clipflows.components.captioning import WORLD_VOCABULARY
-from clipflows.components.diff_eval import evaluate, keyword_judge
 from clipflows.components.errors import EmptyInputError
-from clipflows.components.ranking import Hypothesis
-from clipflows.components.world_sets import WORLD_SET_PAIRS, candidate_pool, write_pair
+from clipflows.components.set_difference.evaluation import evaluate
+from clipflows.components.set_difference.ranking import Hypothesis
+from clipflows.components.settings import LLMSettings
+from clipflows.components.world.set_pairs import (
+    WORLD_SET_PAIRS,
+    candidate_pool,
+    world_judge,
+    write_pair,
+)
+from clipflows.components.world.vocabulary import WORLD_VOCABULARY
 from clipflows.flows.set_difference import set_difference
 
 PAIRS = {p.name: p for p in WORLD_SET_PAIRS}
@@ -36,7 +42,7 @@ def test_the_true_difference_is_ranked_first(name, world_settings, tmp_path, pre
         extra_hypotheses=candidate_pool(pair),
         output=str(tmp_path / "out"),
     )
-    judged = evaluate(result.ranking, keyword_judge(pair.words_a, pair.words_b))
+    judged = evaluate(result.ranking, world_judge(pair))
     assert judged.acc_at_1 == 1.0, [(s.text, s.direction, s.auroc) for s in result.ranking[:5]]
     assert result.ranking[0].significant and result.ranking[0].auroc > 0.9
     report = json.loads(Path(result.report["result.json"]).read_text())
@@ -72,24 +78,36 @@ def test_empty_and_unreadable_sets_are_clear_errors(world_settings, tmp_path, pr
         set_difference(str(set_a), str(broken), settings=world_settings)
 
 
-def test_a_one_image_set_and_unreadable_files_still_run(world_settings, tmp_path, prefect_harness):
+def test_a_one_image_set_is_refused_before_any_llm_call(world_settings, tmp_path, prefect_harness):
+    """One readable image cannot be tested (it used to give 'AUROC 1.00, p = nan')."""
     set_a, set_b = write_pair(PAIRS["red-vs-blue"], tmp_path, count=12)
     one = [str(sorted(set_b.glob("*.png"))[0]), str(tmp_path / "missing.png")]
+    unreachable = LLMSettings(
+        backend="openai-compatible", model="x", base_url="http://127.0.0.1:9/v1"
+    )
+    broken = world_settings.model_copy(update={"llm": unreachable})  # an LLM call would fail
+    with pytest.raises(EmptyInputError, match="Set B has 1 readable image.*at least 3"):
+        set_difference(str(set_a), one, settings=broken, vocabulary=WORLD_VOCABULARY)
+
+
+def test_a_small_set_with_unreadable_files_still_runs(world_settings, tmp_path, prefect_harness):
+    set_a, set_b = write_pair(PAIRS["red-vs-blue"], tmp_path, count=12)
+    three = [*map(str, sorted(set_b.glob("*.png"))[:3]), str(tmp_path / "missing.png")]
     result = set_difference(
         str(set_a),
-        one,
+        three,
         settings=world_settings,
         vocabulary=WORLD_VOCABULARY,
-        proposer=SMALL,
+        llm_proposals=False,
         extra_hypotheses=[Hypothesis(text="red shapes", direction="A")],
     )
-    assert result.set_b.images == 1
+    assert result.set_b.images == 3
     assert [s.reason for s in result.set_b.skipped] == ["file not found"]
     assert any(s.text == "red shapes" for s in result.ranking)
 
 
 def test_a_set_of_ten_thousand_paths_runs_to_the_end(world_settings, tmp_path, prefect_harness):
-    from clipflows.components.world import WorldConfig, write_dataset
+    from clipflows.components.world.scenes import WorldConfig, write_dataset
 
     big = write_dataset(WorldConfig(colours=["red", "green"], seed=9), 10_000, tmp_path / "big")
     small = write_dataset(WorldConfig(colours=["blue"], seed=10), 50, tmp_path / "small")
@@ -121,7 +139,7 @@ def test_refinement_rounds_add_ranked_hypotheses_until_no_gain(
         refiner=RefinerConfig(rounds=2),
     )
     assert 1 <= len(result.refinement) <= 2
-    assert result.llm_calls >= 2 + 2 * len(result.refinement)  # two directions per round
+    assert result.llm_calls >= 1 + 2 * len(result.refinement)  # a proposer call, then two per round
     assert {(s.text, s.direction) for s in result.ranking} == {
         (h.text, h.direction) for h in result.hypotheses
     }

@@ -1,9 +1,8 @@
 from pathlib import Path
 
 import pytest
-import yaml
-from pydantic import ValidationError
 
+from clipflows.components.errors import SettingsError
 from clipflows.components.settings import Settings, load_settings
 
 
@@ -43,7 +42,7 @@ def test_a_settings_file_is_parsed_never_executed(tmp_path):
     marker = tmp_path / "ran"
     evil = tmp_path / "evil.yaml"
     evil.write_text(f"clip: !!python/object/apply:os.system ['touch {marker}']\n")
-    with pytest.raises(yaml.YAMLError):  # the safe loader refuses the tag
+    with pytest.raises(SettingsError, match="cannot be read as YAML"):  # the safe loader refuses
         load_settings(evil)
     assert not marker.exists()
 
@@ -51,7 +50,37 @@ def test_a_settings_file_is_parsed_never_executed(tmp_path):
 def test_unknown_keys_and_missing_files_are_clear_errors(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('clipp = "world"\n')
-    with pytest.raises(ValidationError, match="clipp"):
+    with pytest.raises(SettingsError, match=f"setting clipp = 'world' from settings file {bad}"):
         load_settings(bad)
-    with pytest.raises(FileNotFoundError, match="does not exist"):
+    with pytest.raises(SettingsError, match="does not exist"):
         load_settings(Path(tmp_path / "missing.toml"))
+
+
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("TIMEOUT_S", "-5"),
+        ("TIMEOUT_S", "0"),
+        ("MAX_TOKENS", "0"),
+        ("CONTEXT_LENGTH", "-1"),
+        ("TEMPERATURE", "-0.1"),
+        ("THREADS", "0"),
+    ],
+)
+def test_out_of_range_numbers_are_refused_naming_the_setting_and_its_source(
+    monkeypatch, key, value
+):
+    monkeypatch.setenv(f"CLIPFLOWS_LLM__{key}", value)
+    with pytest.raises(SettingsError, match=f"llm.{key.lower()} .* CLIPFLOWS_LLM__{key}"):
+        load_settings()
+
+
+def test_a_bad_value_in_a_file_names_the_file_and_a_broken_file_is_one_error(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("llm:\n  timeout_s: -5\n")
+    with pytest.raises(SettingsError, match=f"llm.timeout_s = -5 from settings file {bad}"):
+        load_settings(bad)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("clip = [\n")
+    with pytest.raises(SettingsError, match=f"{broken} cannot be read as TOML"):
+        load_settings(broken)

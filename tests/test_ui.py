@@ -46,7 +46,15 @@ def test_set_difference_on_sample_world_sets(ui_env, prefect_harness):
     table = app.dataframe[0].value
     assert table.iloc[0]["hypothesis"] == "red" and table.iloc[0]["more true of"] == "A"
     assert len(app.get("image")) == 16  # best and worst 4 of each set, shown for the top row
-    assert len(app.get("vega_lite_chart")) == 1  # the score histogram of A vs B
+    charts = app.get("arrow_vega_lite_chart") or app.get("vega_lite_chart")
+    assert len(charts) == 1  # the score histogram of A vs B
+    spec = charts[0].proto.spec
+    assert 'CLIP similarity to \\"red\\"' in spec and '"title": "images"' in spec.replace(
+        '"title":"images"', '"title": "images"'
+    )
+    assert "#3b3b3b" in spec and "#a8a8a8" in spec  # neutral greys, whatever the sets are called
+    bar = app.get("progress")  # the flow's progress, step by step, ends full
+    assert len(bar) == 1 and bar[0].proto.value == 100
     runs = page("runs").run()
     assert "set-difference" in " ".join(e.label for e in runs.expander)
 
@@ -80,7 +88,61 @@ def test_uploads_are_stored_under_safe_names_and_checked(tmp_path):
         save_uploads([], "d", ["png"], root=tmp_path)
 
 
-def test_a_missing_folder_is_a_message_on_the_page(ui_env, prefect_harness, tmp_path):
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_zips_may_expand_only_so_far_in_total(ui_env, monkeypatch):
+    import os
+
+    import streamlit as st
+
+    from clipflows.components.errors import ClipflowsError
+    from clipflows.ui.common import save_uploads
+
+    monkeypatch.setenv("CLIPFLOWS_UI__UNZIPPED_MB", "1")
+    st.cache_resource.clear()
+    # Incompressible members, each well under any per-file limit, 1.5 MB together.
+    parts = {f"{i}.png": os.urandom(500_000) for i in range(3)}
+    with pytest.raises(ClipflowsError, match="more than 1 MB"):
+        save_uploads([Upload("set.zip", _zip(parts))], "a", ["png"], root=ui_env)
+    assert not (ui_env / "a").exists()  # nothing half-unpacked is kept
+    folder = save_uploads(
+        [Upload("set.zip", _zip(dict(list(parts.items())[:2])))], "b", ["png"], root=ui_env
+    )
+    assert len(list(folder.iterdir())) == 2
+
+
+def test_a_zip_bomb_member_is_refused_before_it_is_written(ui_env):
+    from clipflows.components.errors import ClipflowsError
+    from clipflows.ui.common import save_uploads
+
+    bomb = _zip({"bomb.png": bytes(20 * 1024 * 1024)})  # 20 MB of zeros: about 20 KB zipped
+    assert len(bomb) < 100_000
+    with pytest.raises(ClipflowsError, match="zip bomb"):
+        save_uploads([Upload("bomb.zip", bomb)], "a", ["png"], root=ui_env)
+    assert not (ui_env / "a").exists()
+
+
+def test_a_damaged_zip_is_one_clear_message_without_server_paths(ui_env):
+    from clipflows.components.errors import ClipflowsError
+    from clipflows.ui.common import save_uploads
+
+    data = bytearray(_zip({"a.png": bytes(range(256)) * 400}))
+    start = 30 + len("a.png")  # the local header, then the member's compressed bytes
+    data[start + 10 : start + 40] = b"\xff" * 30
+    with pytest.raises(ClipflowsError, match="damaged") as caught:
+        save_uploads([Upload("set.zip", bytes(data))], "a", ["png"], root=ui_env)
+    assert str(ui_env) not in str(caught.value) and "site-packages" not in str(caught.value)
+
+
+def test_a_missing_folder_is_a_message_and_the_status_says_failed(
+    ui_env, prefect_harness, tmp_path
+):
     app = page("set_difference").run()
     app.radio[0].set_value("Folders on the server").run()
     app.text_input[0].input(str(tmp_path / "nowhere")).run()
@@ -88,6 +150,9 @@ def test_a_missing_folder_is_a_message_on_the_page(ui_env, prefect_harness, tmp_
     app.button[0].click().run()
     assert not app.exception
     assert app.error and "nowhere" in app.error[0].value
+    assert "does not exist" in app.error[0].value and "FileNotFoundError" not in app.error[0].value
+    status = app.status[0]
+    assert status.state == "error" and "failed" in status.label and "Running" not in status.label
 
 
 def test_classification_page_with_oracle_descriptions(ui_env, prefect_harness):
@@ -97,8 +162,13 @@ def test_classification_page_with_oracle_descriptions(ui_env, prefect_harness):
     app.button[0].click().run()
     assert not app.exception, app.exception
     methods = app.dataframe[0].value.set_index("method")["accuracy"]
-    assert methods["FuDD (paper rule)"] > 0.95 and methods["one template"] < 0.6
+    assert methods["FuDD (paper rule)"] > 90 and methods["one template"] < 60  # percent, as the CLI
+    assert "%" in app.dataframe[0].proto.columns  # shown as "94.4%"
     assert any("confusions" in e.label for e in app.expander)
+    captions = [caption for image in app.get("image") for caption in image.captions]
+    assert captions and all(
+        c.startswith("truth ") and "; first pass " in c and "; fused " in c for c in captions
+    )
 
 
 @pytest.mark.slow
@@ -112,6 +182,9 @@ def test_separation_page_on_the_sample(ui_env, prefect_harness, monkeypatch):
     assert not app.exception, app.exception
     assert not app.error, [e.value for e in app.error]
     assert len(app.get("audio")) == 3 and len(app.get("image")) == 1
+    assert app.status[0].state == "complete" and app.get("progress")[0].proto.value == 100
+    runs = page("runs").run()  # recorded by the flow, like every workflow's run
+    assert runs.expander[0].label.startswith("separation:")
 
 
 @pytest.mark.slow
@@ -151,3 +224,19 @@ def test_music_page_recommends_for_a_sample_video(ui_env, prefect_harness, monke
     assert text.count("tags:") == 3
     assert any("held-out" in e.label for e in app.expander)
     assert len(app.get("download_button")) == 1
+
+
+def test_the_score_histogram_has_titled_axes_short_labels_and_neutral_colours():
+    import numpy as np
+
+    from clipflows.ui.charts import SET_COLOURS, score_histogram
+
+    rng = np.random.default_rng(0)
+    scores = {"A (red shapes)": 0.2 + 0.1 * rng.random(30), "B (blue)": 0.25 + 0.1 * rng.random(30)}
+    chart = score_histogram(scores, "red").to_dict()
+    x, y, colour = (chart["encoding"][k] for k in ("x", "y", "color"))
+    assert x["title"].startswith('CLIP similarity to "red"') and y["title"] == "images"
+    labels = x["sort"]
+    assert len(set(labels)) == 20 and all(len(label) <= 6 for label in labels)  # "0.215"
+    assert labels == sorted(labels, key=float)
+    assert colour["scale"]["range"] == list(SET_COLOURS)  # greys: no colour a set name contradicts

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from cdp_browser import Browser, chromium_path, free_port, wait_for_url
 
-from clipflows.components.world_sets import WORLD_SET_PAIRS, write_pair
+from clipflows.components.world.set_pairs import WORLD_SET_PAIRS, write_pair
 
 pytestmark = pytest.mark.skipif(
     chromium_path() is None, reason="Debian chromium is not installed (make installs it)"
@@ -69,6 +69,12 @@ def test_set_difference_page_in_chromium(served_app, tmp_path):
         while not browser.click_button("Run"):
             assert time.monotonic() < deadline, "no Run button"
             time.sleep(0.5)
+        # While it runs, a progress bar names the flow's current step.
+        browser.wait_for(
+            "[...document.querySelectorAll('[role=progressbar]')].length > 0 && "
+            "document.body.innerText.includes('(step ')",
+            300,
+        )
         body = browser.wait_for_text("Top difference:", 600)
         browser.wait_for(
             "[...document.images].filter(i => i.complete && i.naturalWidth).length >= 16", 60
@@ -84,7 +90,7 @@ def test_set_difference_page_in_chromium(served_app, tmp_path):
 @pytest.fixture
 def music_model_cache(world_spec, prefect_harness) -> Path:
     """The user cache, with the music model trained (from cached tags, answers and videos)."""
-    from clipflows.components.music_data import packaged_tracks_dir
+    from clipflows.components.music.tracks import packaged_tracks_dir
     from clipflows.components.settings import Settings, default_cache_dir
     from clipflows.flows.music_library import describe_library
     from clipflows.flows.music_retrieval import default_model_dir, train_music_retrieval

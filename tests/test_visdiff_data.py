@@ -6,10 +6,12 @@ import pytest
 from PIL import Image
 
 from clipflows.components.errors import EmptyInputError
-from clipflows.components.visdiff_data import (
+from clipflows.components.set_difference.visdiffbench import (
+    ImageRootError,
     MissingGroupError,
     PairedSet,
     difficulty_from_path,
+    find_image_root,
     folder_images,
     images_for_pair,
     load_image_groups,
@@ -34,6 +36,26 @@ def _write_csv(path: Path, rows: list[str], header: str = "group_name,path") -> 
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     return path
+
+
+def _touch(folder: Path, *names: str) -> None:
+    for name in names:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).touch()
+
+
+def _released_layout(tmp_path: Path, images: bool = True) -> Path:
+    """VisDiff's layout: a repository with images under data/ and a CSV under
+    data/VisDiffBench/ whose paths start from the repository (./data/...), columns as released."""
+    repo = tmp_path / "repo"
+    rows = [
+        f"./data/VisDiffBench/{group}/{i}.jpg,{group},{group[:-1]}"
+        for group in ("dogs", "cats")
+        for i in range(2)
+    ]
+    if images:
+        _touch(repo, *(row.split(",")[0] for row in rows))
+    return _write_csv(repo / "data/VisDiffBench/pets.csv", rows, header="path,group_name,target")
 
 
 @needs_shared_bench
@@ -117,12 +139,46 @@ def test_csv_paths_are_relative_to_the_csv_folder_or_absolute(tmp_path: Path):
         tmp_path / "bench" / "images.csv",
         ["dogs,img/d1.jpg", "cats,img/c1.jpg", f"dogs,{elsewhere}", "dogs,img/d0.jpg"],
     )
-    groups = load_image_groups(csv_path)
     folder = tmp_path / "bench"
+    _touch(folder, "img/d1.jpg", "img/c1.jpg", "img/d0.jpg")
+    _touch(tmp_path, "img/d1.jpg", "img/c1.jpg")  # the CSV's own folder comes first
+    groups = load_image_groups(csv_path)
     assert groups == {
         "dogs": [folder / "img/d1.jpg", elsewhere, folder / "img/d0.jpg"],
         "cats": [folder / "img/c1.jpg"],
     }
+
+
+def test_visdiff_s_own_csv_finds_its_images_from_the_repository_above_it(tmp_path: Path):
+    csv_path = _released_layout(tmp_path)
+    repo = tmp_path / "repo"
+    assert find_image_root(csv_path) == repo
+    groups = load_image_groups(csv_path)
+    assert groups["dogs"] == [
+        repo / "data/VisDiffBench/dogs/0.jpg",
+        repo / "data/VisDiffBench/dogs/1.jpg",
+    ]
+    assert all(path.is_file() for paths in groups.values() for path in paths)
+
+
+def test_a_given_root_is_used_and_checked(tmp_path: Path):
+    csv_path = _released_layout(tmp_path)
+    assert load_image_groups(csv_path, root=tmp_path / "repo")["cats"][0].is_file()
+    with pytest.raises(
+        ImageRootError, match=r"line 2: './data/VisDiffBench/dogs/0.jpg' is not under the root"
+    ):
+        load_image_groups(csv_path, root=tmp_path)
+
+
+def test_a_csv_whose_images_are_nowhere_is_one_error_naming_path_and_folders(tmp_path: Path):
+    csv_path = _released_layout(tmp_path, images=False)
+    with pytest.raises(ImageRootError) as raised:
+        load_image_groups(csv_path)
+    message = str(raised.value)
+    assert str(csv_path) in message and "'./data/VisDiffBench/dogs/0.jpg' (line 2)" in message
+    for folder in (csv_path.parent, tmp_path / "repo", tmp_path):
+        assert f"{folder}," in message
+    assert "--root" in message
 
 
 def test_a_csv_without_the_needed_columns_is_an_error(tmp_path: Path):
@@ -132,6 +188,7 @@ def test_a_csv_without_the_needed_columns_is_an_error(tmp_path: Path):
 
 
 def test_a_missing_group_is_an_error_naming_it(tmp_path: Path):
+    _touch(tmp_path, "d.jpg")
     groups = load_image_groups(_write_csv(tmp_path / "images.csv", ["dogs,d.jpg"]))
     pair = PairedSet(set_a="dogs", set_b="cats", difference="species")
     with pytest.raises(MissingGroupError, match="Set B .* names group 'cats'"):
@@ -145,6 +202,7 @@ def test_the_folder_difficulty_wins_over_the_csv_difficulty_column(tmp_path: Pat
         ["dogs,d.jpg,species,easy", "cats,c.jpg,species,easy"],
         header="group_name,path,difference,difficulty",
     )
+    _touch(tmp_path, "d.jpg", "c.jpg")
     (pair,) = load_paired_sets(jsonl)
     assert pair.difficulty == "hard"
     a, b = images_for_pair(pair, load_image_groups(csv_path))

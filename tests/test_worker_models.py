@@ -8,7 +8,7 @@ import shutil
 from pydantic import SecretStr
 
 from clipflows.components.settings import LLMSettings, Settings
-from clipflows.flows.worker_models import KEEP, llm_key, worker_encoder, worker_llm
+from clipflows.flows.runtime.worker_models import KEEP, llm_key, worker_encoder, worker_llm
 
 
 def test_the_encoder_is_loaded_once_per_settings(world_spec, tmp_path):

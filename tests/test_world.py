@@ -1,6 +1,12 @@
 import pytest
 
-from clipflows.components.world import COLOURS, WorldConfig, generate, read_dataset, write_dataset
+from clipflows.components.world.scenes import (
+    COLOURS,
+    WorldConfig,
+    generate,
+    read_dataset,
+    write_dataset,
+)
 
 
 def test_same_config_gives_the_same_images_and_captions():
@@ -39,4 +45,14 @@ def test_dataset_folder_round_trips(tmp_path):
     write_dataset(WorldConfig(seed=5), 12, tmp_path)
     records = read_dataset(tmp_path)
     assert len(records) == 12 and all((tmp_path / r.image).is_file() for r in records)
-    assert not list(tmp_path.glob("*.partial"))
+    assert not list(tmp_path.glob("*.partial*"))
+
+
+def test_the_world_vocabulary_is_the_world_s_own_constants():
+    from clipflows.components.world.scenes import BACKGROUNDS, COLOURS, SHAPES, SIZES
+    from clipflows.components.world.vocabulary import WORLD_VOCABULARY
+
+    slots = WORLD_VOCABULARY.check().slots
+    assert (slots["colour"], slots["shape"]) == (list(COLOURS), list(SHAPES))
+    assert (slots["size"], slots["background"]) == (list(SIZES), list(BACKGROUNDS))
+    assert slots["count"][:2] == ["one shape", "two shapes"]

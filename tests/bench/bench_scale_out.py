@@ -23,11 +23,11 @@ from rich.console import Console
 from rich.table import Table
 
 from clipflows.agents.proposer import ProposerConfig
-from clipflows.components.captioning import WORLD_VOCABULARY
 from clipflows.components.settings import LLMSettings, Settings, default_cache_dir
-from clipflows.components.world_clip import ensure_world_clip
-from clipflows.components.world_sets import WORLD_SET_PAIRS, write_pair
-from clipflows.flows.deployments import with_task_runner
+from clipflows.components.world.model import ensure_world_clip
+from clipflows.components.world.set_pairs import WORLD_SET_PAIRS, write_pair
+from clipflows.components.world.vocabulary import WORLD_VOCABULARY
+from clipflows.flows.runtime.deployments import with_task_runner
 from clipflows.flows.set_difference import set_difference
 
 SERVE = Path(__file__).resolve().parents[2] / "deploy/vllm-cpu/serve.sh"

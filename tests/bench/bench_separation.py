@@ -13,10 +13,10 @@ import time
 import numpy as np
 import torch
 
-from clipflows.components.query_encoders import query_encoder
-from clipflows.components.separation import Separator
-from clipflows.components.separation_training import load_separator
-from clipflows.components.separator_store import DEFAULT_SEPARATOR, ensure_separator
+from clipflows.components.separation.inference import Separator
+from clipflows.components.separation.query_encoders import query_encoder
+from clipflows.components.separation.store import DEFAULT_SEPARATOR, ensure_separator
+from clipflows.components.separation.training import load_separator
 from clipflows.components.settings import Settings, default_cache_dir
 
 

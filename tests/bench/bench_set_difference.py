@@ -13,11 +13,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from clipflows.components.clip import ClipEncoder
-from clipflows.components.ranking import Hypothesis, RankerConfig, rank_hypotheses
+from clipflows.components.clip.encoder import ClipEncoder
+from clipflows.components.set_difference.ranking import Hypothesis, RankerConfig, rank_hypotheses
 from clipflows.components.settings import Settings, default_cache_dir
-from clipflows.components.world import COLOURS, SHAPES, WorldConfig, write_dataset
-from clipflows.components.world_clip import ensure_world_clip
+from clipflows.components.world.model import ensure_world_clip
+from clipflows.components.world.scenes import COLOURS, SHAPES, WorldConfig, write_dataset
 
 HYPOTHESES = [Hypothesis(text=f"{c} {s}s", direction="A") for c in COLOURS for s in SHAPES][:24] + [
     Hypothesis(text=t, direction="B")

@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from clipflows.components.vector_index import IndexConfig, VectorIndex
+from clipflows.components.music.vector_index import IndexConfig, VectorIndex
 
 
 def main() -> None:

@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from clipflows.components.clip import ClipEncoder
+from clipflows.components.clip.encoder import ClipEncoder
 from clipflows.components.settings import Settings
-from clipflows.components.world import WorldConfig, write_dataset
-from clipflows.components.world_clip import ensure_world_clip
-from clipflows.components.world_eval import evaluate_world, held_out_set
+from clipflows.components.world.evaluation import evaluate_world, held_out_set
+from clipflows.components.world.model import ensure_world_clip
+from clipflows.components.world.scenes import WorldConfig, write_dataset
 
 
 def main() -> None:

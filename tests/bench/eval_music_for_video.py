@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from clipflows.components.music.retrieval_evaluation import QUERY_MODES, evaluate_retrieval
+from clipflows.components.music.training import new_model, train_retrieval
 from clipflows.components.settings import load_settings
-from clipflows.components.trimodal_eval import QUERY_MODES, evaluate_retrieval
-from clipflows.components.trimodal_training import new_model, train_retrieval
 from clipflows.flows.music_retrieval import MusicRetrievalConfig, _library, paired_set_task
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from clipflows.components.music_eval import mood_precision
-from clipflows.components.music_library import MusicLibrary
-from clipflows.components.query_encoders import SentenceQueryEncoder
+from clipflows.components.music.evaluation import mood_precision
+from clipflows.components.music.library import MusicLibrary
+from clipflows.components.sentence import SentenceEncoder
 
 
 def main() -> None:
@@ -20,7 +20,7 @@ def main() -> None:
     parser.add_argument("index_dir", type=Path)
     parser.add_argument("-k", type=int, default=5)
     args = parser.parse_args()
-    library = MusicLibrary.load(args.index_dir, SentenceQueryEncoder())
+    library = MusicLibrary.load(args.index_dir, SentenceEncoder())
     rows = [mood_precision(library, field, args.k) for field in ("tags", "description")]
     moods = list(rows[0].per_mood)
     print(f"{'field':12} {'P@' + str(args.k):>6} " + " ".join(f"{m:>9}" for m in moods))

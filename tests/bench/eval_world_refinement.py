@@ -16,11 +16,11 @@ from pathlib import Path
 
 from clipflows.agents.proposer import ProposerConfig
 from clipflows.agents.refiner import RefinerConfig
-from clipflows.components.captioning import WORLD_VOCABULARY
-from clipflows.components.diff_eval import evaluate, keyword_judge
+from clipflows.components.set_difference.evaluation import evaluate
 from clipflows.components.settings import Settings
-from clipflows.components.world_clip import ensure_world_clip
-from clipflows.components.world_sets import WORLD_SET_PAIRS, write_pair
+from clipflows.components.world.model import ensure_world_clip
+from clipflows.components.world.set_pairs import WORLD_SET_PAIRS, world_judge, write_pair
+from clipflows.components.world.vocabulary import WORLD_VOCABULARY
 from clipflows.flows.set_difference import set_difference
 
 
@@ -65,7 +65,7 @@ def main() -> None:
                     proposer=proposer,
                     refiner=refiner,
                 )
-                evaluation = evaluate(result.ranking, keyword_judge(pair.words_a, pair.words_b))
+                evaluation = evaluate(result.ranking, world_judge(pair))
                 best = max(s.auroc for s in result.ranking)
                 total = totals[name]
                 total[0] += evaluation.acc_at_1

@@ -2,8 +2,8 @@
 
 - ``llm``: hypotheses from the configured LLM only (the embedded 135M model by default);
 - ``pool``: only the true phrases among distractors (no LLM), which measures the ranker alone.
-Both are scored by the keyword judge (does the top hypothesis name the true attribute of the
-set it favours?). Run: ``python tests/bench/eval_world_set_difference.py --rounds 1``.
+Both are scored by the strict judge (world_judge: full credit only for naming the true attribute
+of the set a hypothesis favours, and nothing else). Run: ``python tests/bench/eval_world_set_difference.py --rounds 1``.
 """
 
 from __future__ import annotations
@@ -14,11 +14,16 @@ import tempfile
 from pathlib import Path
 
 from clipflows.agents.proposer import ProposerConfig
-from clipflows.components.captioning import WORLD_VOCABULARY
-from clipflows.components.diff_eval import evaluate, keyword_judge
+from clipflows.components.set_difference.evaluation import evaluate
 from clipflows.components.settings import Settings, default_cache_dir
-from clipflows.components.world_clip import ensure_world_clip
-from clipflows.components.world_sets import WORLD_SET_PAIRS, candidate_pool, write_pair
+from clipflows.components.world.model import ensure_world_clip
+from clipflows.components.world.set_pairs import (
+    WORLD_SET_PAIRS,
+    candidate_pool,
+    world_judge,
+    write_pair,
+)
+from clipflows.components.world.vocabulary import WORLD_VOCABULARY
 from clipflows.flows.set_difference import set_difference
 
 
@@ -35,7 +40,7 @@ def main() -> None:
         proposer = ProposerConfig(rounds=args.rounds, sample_size=20)
         for pair in WORLD_SET_PAIRS:
             set_a, set_b = write_pair(pair, Path(tmp), count=args.images)
-            judge = keyword_judge(pair.words_a, pair.words_b)
+            judge = world_judge(pair)
             scores = {}
             for variant, extra in (("llm", None), ("pool", candidate_pool(pair))):
                 result = set_difference(
@@ -45,6 +50,7 @@ def main() -> None:
                     vocabulary=WORLD_VOCABULARY,
                     proposer=proposer,
                     extra_hypotheses=extra,
+                    llm_proposals=variant == "llm",  # the pool is ranked alone
                 )
                 evaluation = evaluate(result.ranking, judge)
                 scores[variant] = (evaluation.acc_at_1, evaluation.acc_at_5, result.ranking[0])

@@ -14,9 +14,9 @@ def tiny_separator(tmp_path_factory, world_spec) -> tuple[str, Settings]:
     its folder and the settings that name that CLIP."""
     from test_separation_kill_resume import tone_splits
 
-    from clipflows.components.query_encoders import query_encoder
-    from clipflows.components.separation_model import SeparatorConfig
-    from clipflows.components.separation_training import SeparationTrainConfig, train_separator
+    from clipflows.components.separation.model import SeparatorConfig
+    from clipflows.components.separation.query_encoders import query_encoder
+    from clipflows.components.separation.training import SeparationTrainConfig, train_separator
 
     folder = tmp_path_factory.mktemp("separator")
     settings = Settings(cache_dir=folder / "cache", clip=world_spec)

@@ -14,12 +14,13 @@ import pytest
 import soundfile as sf
 
 from clipflows.components.audio import AudioError, audio_duration, load_audio
-from clipflows.components.query_encoders import query_encoder
-from clipflows.components.separation import Separator
-from clipflows.components.separation_training import load_separator
+from clipflows.components.separation.inference import Separator
+from clipflows.components.separation.query_encoders import query_encoder
+from clipflows.components.separation.training import load_separator
 from clipflows.flows.separation import separate
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]  # a hang fails instead of waiting
+# A hang fails instead of waiting; fixtures are not timed (a cold cache trains the world CLIP).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300, func_only=True)]
 RATE = 8000
 
 

@@ -36,7 +36,7 @@ def test_two_processes_write_both_caches_at_once(tmp_path):
     assert len(embeddings) == 3 * WRITES and len(answers) == 3 * WRITES
     keys = [f"own-{w}-{i}" for w in range(2) for i in range(WRITES)]
     keys += [f"shared-{i}" for i in range(WRITES)]
-    vectors = embeddings.get_many(keys)
+    vectors = embeddings.get_many(keys, 64)
     assert len(vectors) == len(keys)
     for key, vector in vectors.items():
         assert np.array_equal(vector, np.full(64, int(key.rsplit("-", 1)[1]), np.float32))

@@ -11,8 +11,8 @@ import open_clip
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clipflows.components.class_datasets import class_name_from_folder, load_labels_csv
-from clipflows.components.clip_text import fit_to_context, token_count
+from clipflows.components.classification.datasets import class_name_from_folder, load_labels_csv
+from clipflows.components.clip.text import fit_to_context, token_count
 from clipflows.components.errors import ClipflowsError
 
 TOKENIZER = open_clip.get_tokenizer("RN50")

@@ -15,9 +15,9 @@ import pytest
 
 from clipflows.components.cache import EmbeddingCache, JsonCache
 from clipflows.components.settings import Settings
-from clipflows.components.world import WorldConfig
-from clipflows.components.world_classes import world_class_task
-from clipflows.components.world_sets import WORLD_SET_PAIRS, write_pair
+from clipflows.components.world.class_task import world_class_task
+from clipflows.components.world.scenes import WorldConfig
+from clipflows.components.world.set_pairs import WORLD_SET_PAIRS, write_pair
 from clipflows.flows.classify import ClassifyConfig, classify
 from clipflows.flows.set_difference import set_difference
 
@@ -58,7 +58,7 @@ def test_set_difference_killed_while_encoding(tmp_path, world_spec, prefect_harn
     cache_dir, output = tmp_path / "cache", tmp_path / "report"
     script = f"""
         from clipflows.flows.set_difference import set_difference
-        from clipflows.components.captioning import WORLD_VOCABULARY
+        from clipflows.components.world.vocabulary import WORLD_VOCABULARY
         set_difference({str(set_a)!r}, {str(set_b)!r}, vocabulary=WORLD_VOCABULARY,
                        vocabulary_candidates=True, llm_proposals=False, output={str(output)!r})
     """
@@ -71,7 +71,7 @@ def test_set_difference_killed_while_encoding(tmp_path, world_spec, prefect_harn
 
     settings = Settings(cache_dir=cache_dir, clip=world_spec)
     kwargs = dict(vocabulary_candidates=True, llm_proposals=False, output=str(output))
-    from clipflows.components.captioning import WORLD_VOCABULARY
+    from clipflows.components.world.vocabulary import WORLD_VOCABULARY
 
     resumed = set_difference(
         str(set_a), str(set_b), settings, vocabulary=WORLD_VOCABULARY, **kwargs
@@ -90,7 +90,7 @@ def test_set_difference_killed_while_encoding(tmp_path, world_spec, prefect_harn
         (s.text, s.direction, round(s.auroc, 6)) for s in fresh.ranking
     ]
     assert json.loads((output / "result.json").read_text())["ranking"][0]["text"] == "red"
-    assert not list(output.glob("*.partial"))
+    assert not list(output.glob("*.partial*"))
 
 
 def test_classify_killed_while_the_llm_describes_pairs(tmp_path, world_spec, prefect_harness):
@@ -100,8 +100,8 @@ def test_classify_killed_while_the_llm_describes_pairs(tmp_path, world_spec, pre
     config = ClassifyConfig(descriptions="llm", k=4, generic=False, ensemble=False)
     script = f"""
         from clipflows.flows.classify import ClassifyConfig, classify
-        from clipflows.components.world import WorldConfig
-        from clipflows.components.world_classes import world_class_task
+        from clipflows.components.world.scenes import WorldConfig
+        from clipflows.components.world.class_task import world_class_task
         from pathlib import Path
         data = world_class_task(Path({str(tmp_path / "task")!r}), 64, WorldConfig(colours=["red", "blue"]))
         classify(data, config=ClassifyConfig.model_validate_json({config.model_dump_json()!r}),

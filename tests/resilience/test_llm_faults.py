@@ -60,6 +60,9 @@ class Misbehaving(BaseHTTPRequestHandler):
             mode = "500"
         if mode == "slow":
             time.sleep(3)
+        if mode in ("trickle", "silent"):
+            self.misbehave(mode)
+            return
         status, body = {
             "500": (500, b'{"error": {"message": "boom"}}'),
             "garbage": (200, b"<html>not json</html>"),
@@ -71,6 +74,23 @@ class Misbehaving(BaseHTTPRequestHandler):
         self.end_headers()
         with contextlib.suppress(BrokenPipeError):  # the client gave up (timeout test)
             self.wfile.write(body)
+
+    def misbehave(self, mode: str) -> None:
+        """'trickle': headers, then a byte every 0.2 s; 'silent': no answer at all. Each stops
+        by itself after 12 s, or when the client hangs up."""
+        if mode == "trickle":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+        for _ in range(60):
+            try:
+                if mode == "trickle":
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+            except OSError:  # the client gave up
+                return
+            time.sleep(0.2)
 
 
 @pytest.fixture
@@ -140,3 +160,40 @@ def test_a_dead_server_is_one_clear_error(tmp_path):
     with pytest.raises(LLMUnavailableError, match="No OpenAI-compatible LLM server answered") as e:
         llm_for(url, tmp_path, request_retries=1).ask_structured(PROMPT, Colour)
     assert url in str(e.value)
+
+
+def test_a_server_trickling_bytes_is_cut_off_at_the_request_deadline(server, tmp_path):
+    server.mode = "trickle"  # a byte every 0.2 s: a per-read timeout of 1 s never fires
+    llm = llm_for(url_of(server), tmp_path, timeout_s=1.0, request_retries=0)
+    started = time.monotonic()
+    with pytest.raises(LLMUnavailableError, match="did not answer within 1.0 s"):
+        llm.ask_structured(PROMPT, Colour)
+    assert time.monotonic() - started < 3
+
+
+def test_a_server_that_never_answers_fails_within_the_bound_its_message_states(
+    server, tmp_path, prefect_harness
+):
+    import re
+
+    from clipflows.agents.proposer import ProposalRequest
+    from clipflows.flows.set_difference import propose_task
+
+    server.mode = "silent"
+    llm = LLMSettings(
+        backend="openai-compatible",
+        base_url=url_of(server),
+        model="m",
+        timeout_s=0.5,
+        request_retries=1,
+    )
+    settings = Settings(cache_dir=tmp_path / "cache", llm=llm)
+    request = ProposalRequest(round=0, captions_a=["a red circle"], captions_b=["a blue square"])
+    started = time.monotonic()
+    with pytest.raises(LLMUnavailableError) as caught:
+        propose_task(settings, request)  # a Prefect task with retries=1
+    took = time.monotonic() - started
+    # Counted once: the client's 2 tries, not 2 more for the task's retry.
+    assert server.requests == 2
+    bound = float(re.search(r"at most ([0-9.]+) s in all", str(caught.value)).group(1))
+    assert bound < 2.5 and took < bound + 5, (took, str(caught.value))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from clipflows.components.clip import ClipEncoder
+from clipflows.components.clip.encoder import ClipEncoder
 from clipflows.components.settings import Settings
 from clipflows.flows.set_difference import resolve_set
 

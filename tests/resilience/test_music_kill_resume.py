@@ -12,10 +12,10 @@ import torch
 from test_kill_resume import kill_when, start
 
 from clipflows.components.cache import JsonCache
-from clipflows.components.music_data import list_tracks, packaged_tracks_dir
-from clipflows.components.music_library import LibraryTrack, MusicLibrary
-from clipflows.components.music_tagger import MusicnnTagger
-from clipflows.components.sentence_encoder import SentenceEncoder
+from clipflows.components.music.library import LibraryTrack, MusicLibrary
+from clipflows.components.music.tagger import MusicnnTagger
+from clipflows.components.music.tracks import list_tracks, packaged_tracks_dir
+from clipflows.components.sentence import SentenceEncoder
 
 pytestmark = pytest.mark.slow
 MOODS = ("calm", "energetic", "happy")

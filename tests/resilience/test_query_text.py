@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clipflows.components.errors import EmptyInputError
-from clipflows.components.music_library import LibraryTrack, MusicLibrary
-from clipflows.components.query_encoders import query_encoder
+from clipflows.components.music.library import LibraryTrack, MusicLibrary
+from clipflows.components.separation.query_encoders import query_encoder
 from clipflows.flows.separation import separate
 
 pytestmark = pytest.mark.slow

@@ -6,8 +6,8 @@ import logging
 from pathlib import Path
 
 from clipflows.components.settings import load_settings
-from clipflows.components.world import WorldConfig
-from clipflows.components.world_classes import world_class_task
+from clipflows.components.world.class_task import world_class_task
+from clipflows.components.world.scenes import WorldConfig
 from clipflows.flows.classify import ClassifyConfig, classify
 
 SECRET = "sk-test-DO-NOT-LEAK-4f1d2c"

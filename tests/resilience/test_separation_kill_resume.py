@@ -10,15 +10,15 @@ import pytest
 import torch
 from test_kill_resume import kill_when, start
 
-from clipflows.components.separation_model import SeparatorConfig
-from clipflows.components.separation_training import (
+from clipflows.components.separation.model import SeparatorConfig
+from clipflows.components.separation.sources import SourceSplit
+from clipflows.components.separation.training import (
     CHECKPOINT,
     MODEL,
     SeparationTrainConfig,
     load_separator,
     train_separator,
 )
-from clipflows.components.sound_sources import SourceSplit
 
 pytestmark = pytest.mark.slow
 STEPS, EVERY = 30, 5
@@ -36,7 +36,7 @@ TRAIN = """
     from pathlib import Path
     sys.path.insert(0, {tests!r})
     from test_separation_kill_resume import CONFIG, QUERIES, tone_splits
-    from clipflows.components.separation_training import train_separator
+    from clipflows.components.separation.training import train_separator
     train_separator(CONFIG, tone_splits(), QUERIES, Path({output!r}))
 """
 

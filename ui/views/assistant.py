@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from clipflows.flows.assistant import Guardrails, ask
-from clipflows.ui.common import settings, shown_errors
+from clipflows.ui.common import running, settings, with_progress
 
 st.title("Assistant")
 st.caption(
@@ -23,12 +23,15 @@ request = st.chat_input("e.g. how do the images in /data/a differ from /data/b?"
 if request:
     history.append(("user", request))
     st.chat_message("user").markdown(request)
-    with shown_errors(), st.spinner("Planning and running…"):
+    result = None
+    with running("Planning and running…", "Done", "The request failed"):
         guard = Guardrails(
             allowed_dirs=[Path(line.strip()) for line in allowed.splitlines() if line.strip()],
             confirmed=confirmed,
         )
-        result = ask(request, settings=settings(), guard=guard)
+        config = settings()  # read here: the flow runs in a thread of its own
+        result = with_progress(lambda: ask(request, settings=config, guard=guard))
+    if result is not None:
         lines = [
             f"- **{o.tool}** ({', '.join(f'{k}={v}' for k, v in o.arguments.items())}): "
             f"{o.status}. {o.summary}" + (f" Report: `{o.report}`" if o.report else "")

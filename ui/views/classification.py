@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from clipflows.components.differential_descriptions import read_fudd_file
+from clipflows.components.classification.descriptions import read_fudd_file
+from clipflows.components.classification.report import changed_text
 from clipflows.flows.classify import ClassifyConfig, classify
-from clipflows.ui.common import image_grid, run_dir, save_uploads, settings, shown_errors
+from clipflows.ui.common import image_grid, run_dir, running, save_uploads, settings, with_progress
 
 st.title("Classification with differential descriptions")
 st.caption(
@@ -39,21 +40,26 @@ k = st.slider("Ambiguity set size k", 2, 20, 5)
 context = st.text_input("What the images are (for the LLM)", "")
 
 if st.button("Run", type="primary"):
-    with shown_errors(), st.status("Classifying…", expanded=True) as status:
+    with running("Classifying…", "Classification done"):
         if description_file is not None:
             folder = save_uploads([description_file], "descriptions", ["json"])
             descriptions = str(next(folder.iterdir()))
         config = ClassifyConfig(descriptions=descriptions, k=k, context=context or None)
-        st.write("First pass, describing the pairs that occur, second pass, fusion…")
-        st.session_state["classification"] = classify(
-            dataset, classes, settings=settings(), config=config, output=str(run_dir("classify"))
+        output, app_settings = str(run_dir("classify")), settings()
+        st.session_state["classification"] = with_progress(
+            lambda: classify(dataset, classes, settings=app_settings, config=config, output=output)
         )
-        status.update(label="Classification done", state="complete")
 
 result = st.session_state.get("classification")
 if result is not None:
     st.subheader("Accuracy per method (test split)")
-    st.dataframe(pd.DataFrame([m.model_dump() for m in result.methods]), hide_index=True)
+    table = pd.DataFrame([m.model_dump() for m in result.methods])
+    table["accuracy"] = (100 * table["accuracy"]).round(1)  # percent, as the CLI prints it
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={"accuracy": st.column_config.NumberColumn("accuracy", format="%.1f%%")},
+    )
     st.write(
         f"{result.pairs_occurring} of {result.pairs_possible} class pairs share an ambiguity set "
         f"(k={result.k}); {result.llm_calls_pairs} LLM calls for them; fusion weight "
@@ -68,5 +74,5 @@ if result is not None:
             st.table({pair.class_a: first or ["(none)"], pair.class_b: second or ["(none)"]})
     for label, examples in (("Fixed by fusion", result.fixed), ("Broken by fusion", result.broken)):
         st.subheader(label)
-        image_grid([e.path for e in examples], [f"{e.truth} (was {e.before})" for e in examples])
+        image_grid([e.path for e in examples], [changed_text(e) for e in examples])
     st.download_button("result.json", result.model_dump_json(indent=2), "result.json")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from clipflows.components.music_data import packaged_tracks_dir
+from clipflows.components.music.tracks import packaged_tracks_dir
 from clipflows.flows.music_library import describe_library
 from clipflows.flows.music_retrieval import (
     default_model_dir,
@@ -14,7 +14,7 @@ from clipflows.flows.music_retrieval import (
     sample_videos,
     train_music_retrieval,
 )
-from clipflows.ui.common import run_dir, save_uploads, settings, shown_errors
+from clipflows.ui.common import run_dir, running, save_uploads, settings, with_progress
 
 VIDEO_TYPES = ["mp4", "mov", "webm", "mkv", "avi", "m4v", "gif"]
 GENERATORS = ["debug", "facebook/musicgen-small", "facebook/musicgen-medium"]
@@ -31,13 +31,16 @@ model_dir = default_model_dir(settings())
 if not (model_dir / "music_index.npz").is_file():
     st.info("No music retrieval model yet. Training takes a few minutes the first time.")
     if st.button("Describe the packaged tracks and train", type="primary"):
-        with shown_errors(), st.status("Training…", expanded=True) as status:
-            library = settings().cache_dir / "music-library"
-            st.write("Tagging and describing the 28 packaged tracks (cached after once)…")
-            describe_library(str(packaged_tracks_dir()), str(library), settings())
-            st.write("Rendering paired videos, training, scoring held-out tracks…")
-            train_music_retrieval(str(library), str(model_dir), settings())
-            status.update(label="Model trained", state="complete")
+        with running("Training…", "Model trained", "Training failed"):
+            app_settings = settings()  # read here: the flows run in a thread of their own
+            library = app_settings.cache_dir / "music-library"
+            st.write("Tagging and describing the 28 packaged tracks (cached after once)")
+            with_progress(
+                lambda: describe_library(str(packaged_tracks_dir()), str(library), app_settings)
+            )
+            st.write("Rendering paired videos, training, scoring held-out tracks")
+            with_progress(lambda: train_music_retrieval(str(library), str(model_dir), app_settings))
+        if (model_dir / "music_index.npz").is_file():
             st.rerun()
     st.stop()
 
@@ -60,26 +63,27 @@ generate = st.checkbox("Also generate a clip with MusicGen")
 generator = st.selectbox("MusicGen model", GENERATORS, disabled=not generate)
 
 if st.button("Find music", type="primary"):
-    with shown_errors(), st.status("Finding music…", expanded=True) as status:
+    with running("Finding music…", "Done", "Finding music failed"):
+        app_settings = settings()  # read here: the flow runs in a thread of its own
         output = run_dir("music")
         if upload is not None:
             video = next(save_uploads([upload], "video", VIDEO_TYPES).iterdir())
         elif source == "Upload":
             raise ValueError("Choose a video to upload first.")
-        st.write("Encoding the video's frames with CLIP, the wish with the sentence encoder…")
-        result = recommend(
-            str(video) if video else None,
-            wish or None,
-            k,
-            str(model_dir),
-            settings(),
-            generate=generate,
-            generator=generator,
-            generate_seconds=5.0,
-            output=str(output),
+        result = with_progress(
+            lambda: recommend(
+                str(video) if video else None,
+                wish or None,
+                k,
+                str(model_dir),
+                app_settings,
+                generate=generate,
+                generator=generator,
+                generate_seconds=5.0,
+                output=str(output),
+            )
         )
         st.session_state["music"] = result
-        status.update(label="Done", state="complete")
 
 if "music" in st.session_state:
     result = st.session_state["music"]

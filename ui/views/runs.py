@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from clipflows.flows.runs import local_runs, prefect_runs, server_configured
+from clipflows.flows.runtime.runs import local_runs, prefect_runs, server_configured
 from clipflows.ui.common import settings, shown_errors
 
 st.title("Runs")
@@ -20,7 +20,7 @@ runs = local_runs(settings().cache_dir / "ui-runs")
 if not runs:
     st.info("No runs yet: start one from a workflow page.")
 for run in runs:
-    with st.expander(f"{run.name} ({run.started:%Y-%m-%d %H:%M})"):
+    with st.expander(f"{run.flow}: {run.name} ({run.started:%Y-%m-%d %H:%M})"):
         folder = Path(run.report)
         for name in ("result.json", "report.md", "report.html", "descriptions.json"):
             if (folder / name).is_file():

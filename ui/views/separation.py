@@ -6,8 +6,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from clipflows.flows.separation import sample_mixture, separate
-from clipflows.ui.common import run_dir, save_uploads, settings, shown_errors
+from clipflows.components.separation.mixtures import demo_mixture
+from clipflows.components.separation.store import DEFAULT_SEPARATOR
+from clipflows.flows.separation import separate
+from clipflows.ui.common import run_dir, running, save_uploads, settings, with_progress
 
 AUDIO_TYPES = ["wav", "flac", "ogg", "opus", "mp3"]
 
@@ -21,18 +23,25 @@ upload = st.file_uploader("Recording", AUDIO_TYPES) if source == "Upload" else N
 query = st.text_input("What to keep", "dog barking")
 
 if st.button("Separate", type="primary"):
-    with shown_errors(), st.status("Separating…", expanded=True) as status:
-        output = run_dir("separation")
+    with running("Separating…", "Separation done"):
+        output, app_settings = run_dir("separation"), settings()
         if upload is not None:
             mixture = next(save_uploads([upload], "audio", AUDIO_TYPES).iterdir())
         elif source == "Upload":
             raise ValueError("Choose a recording to upload first.")
         else:
-            mixture, _ = sample_mixture(output)
-        st.write("Loading the model (trained on first use), encoding the query, separating…")
-        result = separate(str(mixture), query, str(output / "separated.wav"), settings=settings())
+            sounds, audio = DEFAULT_SEPARATOR.sources, DEFAULT_SEPARATOR.audio
+            mixture, _ = demo_mixture(output, sounds, audio, settings().cache_dir)
+        result = with_progress(
+            lambda: separate(
+                str(mixture),
+                query,
+                str(output / "separated.wav"),
+                settings=app_settings,
+                report=str(output),  # listed on the Runs page, as every flow's report is
+            )
+        )
         st.session_state["separation"] = (str(mixture), result)
-        status.update(label="Separation done", state="complete")
 
 if "separation" in st.session_state:
     mixture, result = st.session_state["separation"]

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
-from clipflows.components.captioning import GENERAL_VOCABULARY, WORLD_VOCABULARY
-from clipflows.components.diff_report import ranked_rows
-from clipflows.components.world_sets import WORLD_SET_PAIRS, write_pair
+from clipflows.components.set_difference.captioning import GENERAL_VOCABULARY
+from clipflows.components.set_difference.ranking import p_text
+from clipflows.components.set_difference.report import ranked_rows
+from clipflows.components.world.set_pairs import WORLD_SET_PAIRS, write_pair
+from clipflows.components.world.vocabulary import WORLD_VOCABULARY
 from clipflows.flows.set_difference import set_difference
+from clipflows.ui.charts import score_histogram
 from clipflows.ui.common import (
     IMAGE_TYPES,
     image_grid,
     run_dir,
+    running,
     save_uploads,
     settings,
-    shown_errors,
+    with_progress,
 )
 from clipflows.ui.models import clip_encoder
 
@@ -53,7 +56,7 @@ with st.expander("Options"):
     rounds = st.slider("Proposal rounds", 1, 5, 1)
 
 if st.button("Run", type="primary"):
-    with shown_errors(), st.status("Running set difference…", expanded=True) as status:
+    with running("Running set difference…", "Set difference done"):
         if source == "Folders on the server":
             set_a, set_b, names = (
                 folder_a,
@@ -70,30 +73,37 @@ if st.button("Run", type="primary"):
                 str(p) for p in write_pair(pair, settings().cache_dir / "world-sets", count=30)
             )
             names = (pair.phrase_a, pair.phrase_b)
-        st.write(f"Encoding, captioning, proposing and ranking {names[0]} vs {names[1]}…")
+        st.write(f"{names[0]} vs {names[1]}")
         from clipflows.agents.proposer import ProposerConfig
 
-        output = run_dir("set-difference")
-        st.session_state["set_difference"] = set_difference(
-            set_a,
-            set_b,
-            settings=settings(),
-            names=names,
-            vocabulary=WORLD_VOCABULARY if vocabulary_name == "world" else GENERAL_VOCABULARY,
-            vocabulary_candidates=candidates,
-            llm_proposals=llm_proposals,
-            proposer=ProposerConfig(rounds=rounds),
-            output=str(output),
+        output, app_settings = run_dir("set-difference"), settings()
+        st.session_state["set_difference"] = with_progress(
+            lambda: set_difference(
+                set_a,
+                set_b,
+                settings=app_settings,
+                names=names,
+                vocabulary=WORLD_VOCABULARY if vocabulary_name == "world" else GENERAL_VOCABULARY,
+                vocabulary_candidates=candidates,
+                llm_proposals=llm_proposals,
+                proposer=ProposerConfig(rounds=rounds),
+                output=str(output),
+            )
         )
-        status.update(label="Set difference done", state="complete")
 
 result = st.session_state.get("set_difference")
 if result is not None:
     st.subheader(f"How {result.set_a.name} differs from {result.set_b.name}")
-    best = result.ranking[0]
+    best = result.ranking[0]  # the significant ones come first
+    found = (
+        f"**{best.text}** (more true of {best.direction}, AUROC {best.auroc:.2f}, "
+        f"adjusted p {p_text(best.p_adjusted)})"
+    )
     st.markdown(
-        f"Top difference: **{best.text}** (more true of {best.direction}, AUROC {best.auroc:.2f}, "
-        f"p = {best.p_value:.2g})"
+        f"Top difference: {found}"
+        if best.significant
+        else f"No significant difference after correcting for {len(result.ranking)} hypotheses; "
+        f"the best by AUROC: {found}"
     )
     st.dataframe(pd.DataFrame(ranked_rows(result.ranking)), hide_index=True)
     if result.set_a.skipped or result.set_b.skipped:
@@ -114,13 +124,8 @@ if result is not None:
     encoder = clip_encoder(settings())
     text = encoder.encode_texts([score.text])[0]
     scores = {
-        s.name: encoder.encode_images(s.paths).vectors @ text for s in (result.set_a, result.set_b)
+        f"{label} ({s.name})": encoder.encode_images(s.paths).vectors @ text
+        for label, s in (("A", result.set_a), ("B", result.set_b))
     }
-    edges = np.histogram_bin_edges(np.concatenate(list(scores.values())), bins=20)
-    st.bar_chart(
-        pd.DataFrame(
-            {name: np.histogram(values, edges)[0] for name, values in scores.items()},
-            index=np.round((edges[:-1] + edges[1:]) / 2, 3),
-        )
-    )
+    st.altair_chart(score_histogram(scores, score.text), width="stretch")
     st.download_button("result.json", result.model_dump_json(indent=2), "result.json")

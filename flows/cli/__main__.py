@@ -1,0 +1,5 @@
+"""``python -m clipflows.flows.cli``."""
+
+from clipflows.flows.cli import main
+
+main()

@@ -1,0 +1,127 @@
+"""Commands for differential class descriptions (FuDD); they register on the shared app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from clipflows.flows.cli.common import (
+    ClipOption,
+    ConfigOption,
+    RunnerOption,
+    WorkersOption,
+    console,
+    load_cli_settings,
+    with_runner,
+)
+from clipflows.flows.cli.session import flow_session
+
+
+def classify(
+    dataset: Annotated[
+        str,
+        typer.Argument(
+            help="'world', a folder with one sub-folder per class, or a CSV of path,label."
+        ),
+    ],
+    classes: Annotated[
+        str | None, typer.Option(help="Comma-separated class names, in label order (CSV only).")
+    ] = None,
+    descriptions: Annotated[
+        str, typer.Option(help="llm, world (oracle; world task only) or a FuDD description JSON.")
+    ] = "llm",
+    description_classes: Annotated[
+        Path | None,
+        typer.Option(
+            help="The class list (JSON list or a name a line) whose order a description file's "
+            "indices count, when FuDD's <dataset>_class_names.json is not beside it."
+        ),
+    ] = None,
+    templates: Annotated[
+        str, typer.Option(help="First-pass templates: single, ensemble80 or name.")
+    ] = "single",
+    k: Annotated[int, typer.Option("-k", min=2, help="Ambiguity set size.")] = 10,
+    context: Annotated[
+        str | None, typer.Option(help="What the images are, for the LLM, e.g. 'a photo of a pet'.")
+    ] = None,
+    generic: Annotated[
+        bool, typer.Option(help="Also run the generic-description baseline.")
+    ] = True,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Report folder.")] = Path(
+        "classify-report"
+    ),
+    config: ConfigOption = None,
+    clip: ClipOption = None,
+    runner: RunnerOption = "thread",
+    workers: WorkersOption = None,
+) -> None:
+    """Zero-shot classification that resolves ambiguities with differential descriptions (FuDD)."""
+    from clipflows.components.reports import check_report_folder
+
+    check_report_folder(output)  # before any model or server starts
+    class_list = classes.split(",") if classes else None
+    if dataset != "world":
+        check_dataset(dataset, class_list)
+    settings = load_cli_settings(config, clip)
+    if descriptions == "llm":
+        from clipflows.agents.health import require_llm_server
+
+        require_llm_server(settings.llm)
+    from clipflows.flows.classify import ClassifyConfig
+    from clipflows.flows.classify import classify as classify_flow
+
+    with flow_session():
+        result = with_runner(classify_flow, runner, workers)(
+            dataset,
+            classes=class_list,
+            settings=settings,
+            config=ClassifyConfig(
+                descriptions=descriptions,
+                description_classes=str(description_classes) if description_classes else None,
+                templates=templates,
+                k=k,
+                context=context,
+                generic=generic,
+            ),
+            output=str(output),
+        )
+    console.print(accuracy_table(result))
+    console.print(
+        f"{result.images} images, {len(result.class_names)} classes; {result.pairs_occurring} of "
+        f"{result.pairs_possible} class pairs occur in some ambiguity set (k={result.k}); "
+        f"{result.llm_calls_pairs} LLM calls for them. Report: {result.report.get('report.html')}"
+    )
+    if result.skipped:
+        console.print(
+            f"[yellow]{len(result.skipped)} unreadable images skipped[/] (see result.json)"
+        )
+    if result.description_failures:
+        console.print(
+            f"[yellow]{len(result.description_failures)} pairs got no valid description[/]; "
+            "their classes fell back to the template embedding."
+        )
+
+
+def check_dataset(dataset: str, classes: list[str] | None) -> None:
+    """Read a dataset's folder or CSV as the flow will, so a missing folder, a bad row or too
+    few classes stop the command before any model or server starts."""
+    from clipflows.components.classification.datasets import load_image_folder, load_labels_csv
+
+    if Path(dataset).suffix.lower() == ".csv":
+        load_labels_csv(dataset, classes)
+    else:
+        load_image_folder(dataset)
+
+
+def accuracy_table(result) -> Table:
+    """Accuracy per method on the test split."""
+    table = Table("method", "accuracy", "note", title=f"Test split: {result.test_images} images")
+    for method in result.methods:
+        table.add_row(method.method, f"{method.accuracy:.1%}", method.note)
+    return table
+
+
+COMMANDS = {"classify": classify}

@@ -1,0 +1,178 @@
+"""How a command runs its flow and reports a failure: one ``Error:`` line, tracebacks kept for
+``--verbose`` and the log file.
+
+A command checks its inputs first, then runs its flow inside :func:`flow_session`: only there is
+Prefect imported, and its temporary server starts (on the flow's first API call) with a start-up
+timeout suited to a busy machine. On the console Prefect keeps its progress lines, but not
+tracebacks, nor the error records of failed flow and task runs: the command's ``Error:`` line says
+what failed. ``--verbose`` shows them all; the log file always has them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import time
+import traceback
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Prefect's temporary server starts in seconds on an idle machine; its default wait (20 s) was
+# passed on a loaded one ("Timed out while attempting to connect to ephemeral Prefect API server").
+EPHEMERAL_STARTUP_TIMEOUT_S = 180
+LOG_FILE_LIMIT = 5_000_000  # bytes; a longer log file is moved to clipflows.log.1 first
+_RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
+
+
+def default_log_file() -> Path:
+    """The user's log folder for clipflows (XDG state on Linux)."""
+    import platformdirs
+
+    return platformdirs.user_log_path("clipflows") / "clipflows.log"
+
+
+@dataclass
+class CliState:
+    """The app-wide options (``clipflows --verbose --log-file FILE COMMAND``) of one run."""
+
+    verbose: bool = False
+    log_file: Path | None = field(default_factory=default_log_file)  # None: no log file
+    log_started: bool = False  # this run has written its header to the log file
+
+
+# The running command's state, set by the app's callback (as click keeps its current context).
+_state: ContextVar[CliState | None] = ContextVar("clipflows_cli_state", default=None)
+
+
+def use_state(state: CliState) -> None:
+    """Make ``state`` the running command's (the app's callback does, before the command)."""
+    _state.set(state)
+
+
+def current_state() -> CliState:
+    """The running command's state; outside a command (a direct call), no --verbose and no
+    log file."""
+    return _state.get() or CliState(log_file=None)
+
+
+def log_line(state: CliState, text: str) -> bool:
+    """Append ``text`` to the log file (a header first, once per run); False if it cannot be
+    written, which never stops a command."""
+    if state.log_file is None:
+        return False
+    try:
+        state.log_file.parent.mkdir(parents=True, exist_ok=True)
+        if not state.log_started:
+            with contextlib.suppress(OSError):
+                if state.log_file.stat().st_size > LOG_FILE_LIMIT:
+                    state.log_file.replace(state.log_file.with_name(state.log_file.name + ".1"))
+            stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+            text = f"--- {stamp} clipflows {' '.join(sys.argv[1:])} (pid {os.getpid()})\n{text}"
+            state.log_started = True
+        with state.log_file.open("a", encoding="utf-8") as handle:
+            handle.write(text if text.endswith("\n") else text + "\n")
+    except OSError:
+        return False
+    return True
+
+
+def log_failure(state: CliState, error: BaseException) -> bool:
+    """The failure's traceback into the log file."""
+    return log_line(state, "".join(traceback.format_exception(error)))
+
+
+class _WithoutTraceback(logging.Formatter):
+    """Formats a record as ``inner`` does, leaving out its traceback and stack."""
+
+    def __init__(self, inner: logging.Formatter | None) -> None:
+        super().__init__()
+        self.inner = inner or logging.Formatter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        try:
+            return self.inner.format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
+
+
+def _not_a_run_failure(record: logging.LogRecord) -> bool:
+    """False for a failed flow or task run's error records (the command reports the failure)."""
+    return record.levelno < logging.ERROR or not record.name.startswith(_RUN_LOGGERS)
+
+
+@contextlib.contextmanager
+def _console_and_file(state: CliState) -> Iterator[None]:
+    """Prefect's console handlers quietened unless --verbose, and every record in the log file;
+    both undone on exit. Prefect configures logging on import, so this runs after it."""
+    root = logging.getLogger()
+    consoles = [
+        h
+        for h in root.handlers
+        if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)
+    ]
+    saved = [(h, h.formatter) for h in consoles]
+    if not state.verbose:
+        for handler in consoles:
+            handler.setFormatter(_WithoutTraceback(handler.formatter))
+            handler.addFilter(_not_a_run_failure)
+    to_file = None
+    if log_line(state, ""):
+        to_file = logging.FileHandler(state.log_file, encoding="utf-8")
+        to_file.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+        )
+        root.addHandler(to_file)
+    try:
+        yield
+    finally:
+        for handler, formatter in saved:
+            handler.setFormatter(formatter)
+            handler.removeFilter(_not_a_run_failure)
+        if to_file is not None:
+            root.removeHandler(to_file)
+            to_file.close()
+
+
+@contextlib.contextmanager
+def flow_session() -> Iterator[None]:
+    """Run flows under Prefect settings for the command line, without tracebacks on the
+    console (unless --verbose), with every log record in the log file.
+
+    The temporary server's start-up timeout and disabled analytics are defaults for this block
+    only (Prefect's ``temporary_settings``, which the server process inherits); values set in
+    the environment or a Prefect profile win. A server that still does not start is one error
+    saying what to do.
+    """
+    state = current_state()
+    import prefect  # noqa: F401 - configures Prefect's logging, which _console_and_file adjusts
+    from prefect.settings import (
+        PREFECT_SERVER_ANALYTICS_ENABLED,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        temporary_settings,
+    )
+
+    defaults = {
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: EPHEMERAL_STARTUP_TIMEOUT_S,
+        PREFECT_SERVER_ANALYTICS_ENABLED: False,  # an offline machine must not try to phone home
+    }
+    with temporary_settings(set_defaults=defaults), _console_and_file(state):
+        try:
+            yield
+        except RuntimeError as error:
+            if "ephemeral Prefect API server" not in str(error):
+                raise
+            from clipflows.components.errors import ClipflowsError
+
+            waited = PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
+            raise ClipflowsError(
+                f"Prefect's temporary server did not start within {waited} s (a busy machine?). "
+                "Set PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS higher, or start a server "
+                "once (`prefect server start`) and set PREFECT_API_URL to its API "
+                "(http://127.0.0.1:4200/api)."
+            ) from error

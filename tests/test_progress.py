@@ -1,0 +1,95 @@
+"""Progress: a flow's steps and the counts inside its tasks reach whoever watches the run (the
+web app's progress bar), and only them."""
+
+from __future__ import annotations
+
+import threading
+
+from prefect import flow, task
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from clipflows.flows.runtime.progress import (
+    ProgressEvent,
+    ProgressTracker,
+    Steps,
+    log_progress,
+    watch_progress,
+)
+
+
+@task
+def count_task(label: str, n: int) -> None:
+    report = log_progress(label)
+    for done in range(1, n + 1):
+        report(done, n)
+
+
+@flow(task_runner=ThreadPoolTaskRunner(max_workers=2))
+def two_steps(n: int) -> None:
+    steps = Steps("first", "second")
+    steps.start("first")
+    futures = [count_task.submit("shard 1", n), count_task.submit("shard 2", n)]
+    for future in futures:  # tasks in the runner's threads
+        future.result()
+    steps.start("second")
+
+
+@flow
+def outer() -> None:
+    steps = Steps("prepare", "inner")
+    steps.start("prepare")
+    steps.start("inner")
+    two_steps(1)  # a flow run by a flow: its steps share the outer step
+
+
+def test_a_watched_flow_reports_its_steps_and_the_counts_of_its_tasks(prefect_harness):
+    events: list[ProgressEvent] = []
+    with watch_progress(events.append):
+        two_steps(3)
+    assert [e.step for e in events if e.key is None] == [
+        "first (step 1 of 2)",
+        "second (step 2 of 2)",
+    ]
+    counts = [e for e in events if e.key is not None]
+    assert len(counts) == 6 and {(e.start, e.end) for e in counts} == {(0.0, 0.5)}
+    assert {e.label for e in counts} == {"shard 1", "shard 2"}
+
+
+def test_runs_nobody_watches_send_nothing_to_a_watched_one(prefect_harness):
+    events: list[ProgressEvent] = []
+    other = threading.Thread(target=two_steps, args=(5,))  # another session's run
+    other.start()
+    with watch_progress(events.append):
+        two_steps(2)
+    other.join()
+    assert len([e for e in events if e.key is not None]) == 4
+
+
+def test_steps_of_a_flow_inside_a_flow_share_the_outer_step(prefect_harness):
+    tracker = ProgressTracker()
+    seen: list[tuple[float, str]] = []
+
+    def watcher(event: ProgressEvent) -> None:
+        tracker(event)
+        seen.append(tracker.snapshot())
+
+    with watch_progress(watcher):
+        outer()
+    steps = [text for _, text in seen]
+    assert "inner (step 2 of 2): second (step 2 of 2)" in steps
+    fractions = [fraction for fraction, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 0.75  # the inner flow's last step
+
+
+def test_the_tracker_sums_loops_running_at_once_and_never_goes_back():
+    tracker = ProgressTracker()
+    step = ProgressEvent("encode (step 2 of 4)", 0.25, 0.5)
+    tracker(step)
+    assert tracker.snapshot() == (0.25, "encode (step 2 of 4)")
+    tracker(ProgressEvent(step.step, 0.25, 0.5, key=2, label="shard 2", done=0, total=10))
+    tracker(ProgressEvent(step.step, 0.25, 0.5, key=1, label="shard 1", done=5, total=10))
+    fraction, text = tracker.snapshot()
+    assert fraction == 0.25 + 0.25 * 5 / 20 and text == "encode (step 2 of 4) · shard 1: 5/10"
+    tracker(ProgressEvent("rank (step 3 of 4)", 0.5, 0.75))
+    tracker(ProgressEvent(step.step, 0.25, 0.5, key=1, label="shard 1", done=6, total=10))
+    assert tracker.snapshot() == (0.5, "rank (step 3 of 4)")  # a late count of an earlier step
