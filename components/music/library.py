@@ -11,17 +11,24 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, field_serializer, field_validator
 
+from clipflows.components.errors import ClipflowsError, MissingWeightsError
 from clipflows.components.files import write_text_whole
+from clipflows.components.music.tracks import packaged_tracks_dir
 from clipflows.components.music.vector_index import IndexConfig, VectorIndex
 
 Field_ = Literal["description", "tags"]
 FILES = {"tracks": "tracks.json", "description": "description.faiss", "tags": "tags.faiss"}
+# A packaged track is saved as this prefix plus its path inside the package's tracks folder, so a
+# saved library or paired set keeps working after the project is installed somewhere else.
+PACKAGED = "immich-memories-music:"
+# Where packaged tracks sat in a file saved with absolute paths (before PACKAGED existed).
+_PACKAGED_FOLDER = "/immich_memories_music/tracks/"
 
 
 class LibraryTrack(BaseModel):
-    path: str
+    path: str  # absolute in memory; see PACKAGED for how it is saved
     sha256: str
     duration_s: float
     mood: str | None  # the parent folder's name, when the library is organised by mood
@@ -32,6 +39,28 @@ class LibraryTrack(BaseModel):
 
     def tags_text(self) -> str:
         return ", ".join(self.top_tags)
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _find_packaged(cls, path: str) -> str:
+        if isinstance(path, str) and path.startswith(PACKAGED):
+            return str(packaged_tracks_dir() / path.removeprefix(PACKAGED))
+        if isinstance(path, str) and _PACKAGED_FOLDER in path and not Path(path).exists():
+            return str(packaged_tracks_dir() / path.split(_PACKAGED_FOLDER, 1)[1])
+        return path
+
+    @field_serializer("path")
+    def _portable_path(self, path: str) -> str:
+        try:
+            relative = Path(path).relative_to(packaged_tracks_dir())
+        except (ValueError, MissingWeightsError):  # not a packaged track
+            return path
+        return PACKAGED + relative.as_posix()
+
+
+def missing_tracks(tracks: list[LibraryTrack]) -> list[str]:
+    """The tracks whose audio file is not on disk (moved, deleted, or on another machine)."""
+    return [t.path for t in tracks if not Path(t.path).is_file()]
 
 
 class MusicLibrary:
@@ -83,6 +112,12 @@ class MusicLibrary:
             LibraryTrack.model_validate(t)
             for t in json.loads((folder / FILES["tracks"]).read_text())
         ]
+        if missing := missing_tracks(tracks):
+            raise ClipflowsError(
+                f"The music library in {folder} names {len(missing)} track(s) that are not on "
+                f"disk (first: {missing[0]}). Describe the tracks again: "
+                f"`clipflows music-describe -o {folder}`."
+            )
         indexes = {name: VectorIndex.load(folder / FILES[name]) for name in ("description", "tags")}
         return cls(tracks, indexes, encoder)
 

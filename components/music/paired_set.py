@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from clipflows.components.audio import load_audio
 from clipflows.components.files import write_text_whole, written_whole
-from clipflows.components.music.library import LibraryTrack
+from clipflows.components.music.library import LibraryTrack, missing_tracks
 from clipflows.components.music.synthetic_videos import (
     ClipDescriptors,
     PairedSetConfig,
@@ -114,9 +114,12 @@ class PairedSet:
         if not (folder / "pairs.json").is_file():
             return None
         index = json.loads((folder / "pairs.json").read_text())
+        tracks = [LibraryTrack.model_validate(t) for t in index["tracks"]]
+        if missing_tracks(tracks):  # its audio moved: build it again (the videos are reused)
+            return None
         arrays = np.load(folder / "features.npz")
         return cls(
-            tracks=[LibraryTrack.model_validate(t) for t in index["tracks"]],
+            tracks=tracks,
             clips=[PairedClip.model_validate(c) for c in index["clips"]],
             videos=[PairedVideo.model_validate(v) for v in index["videos"]],
             video_features=arrays["video"],
