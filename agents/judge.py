@@ -3,7 +3,7 @@
 A small model asked for the score directly answers 0.5 to nearly everything (a 1.5B model: 33 %
 agreement with the strict keyword judge over 66 world cases). So the LLM answers what it can:
 the properties the proposal names, and yes or no for each side of the truth; the score follows
-from those by the strict judge's rule (88 % agreement; tests/bench/eval_world_judge.py).
+from those by the strict judge's rule (89 % agreement; tests/bench/eval_world_judge.py).
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ PROMPT = (
 )
 # Nouns (singular) that name no property: a description may use any for the truth's own.
 PLAIN_NOUNS = frozenset({"shape", "object", "thing", "item", "image", "picture"})
+# Nouns that name the kind of a truth's side rather than its value.
+KIND_NOUNS = PLAIN_NOUNS | {"background"}
 Property = Annotated[str, StringConstraints(max_length=40)]
 
 
@@ -62,14 +64,18 @@ def score_rubric(
     properties: list[str], side: str, direction: str, truth: tuple[str, str]
 ) -> Judgement:
     """The strict judge's rule on the LLM's answer for a hypothesis said of set ``direction``:
-    the side must be the favoured set's, and every property named must be a word of that side,
-    except one synonym when none is (plain nouns are not counted)."""
+    the side must be the favoured set's, something must be named, and every property named must
+    be a word of that side, except one synonym when none is (plain nouns are not counted)."""
     said = {truth[0]: "A", truth[1]: "B"}.get(side, NEITHER)
     side_words = set(_words(side))
-    named = [p for p in properties if set(_words(p)) - PLAIN_NOUNS]
-    unmatched = [p for p in named if not set(_words(p)) & side_words]
+    # The side's kind ("background" of "white background") is said by either side; naming it
+    # alone neither says the side nor adds a property, so only the value words match.
+    kind = side_words & KIND_NOUNS
+    values = side_words - kind or side_words
+    named = [p for p in properties if set(_words(p)) - PLAIN_NOUNS - kind]
+    unmatched = [p for p in named if not set(_words(p)) & values]
     extra = len(unmatched) > (0 if len(unmatched) < len(named) else 1)
-    score = 0.0 if said != direction else 0.5 if extra else 1.0
+    score = 0.0 if said != direction or not named else 0.5 if extra else 1.0
     reason = f"says {side!r} (set {said}); names {', '.join(properties) or 'nothing'}"
     return Judgement(score=score, reason=reason[:240])
 

@@ -50,6 +50,10 @@ def test_the_score_follows_the_strict_rule(properties, side, direction, score):
         (["gray", "background"], "gray background", 1.0),  # both words are the truth's
         (["square"], "squares", 1.0),
         (["small", "square", "white background"], "squares", 0.5),
+        (["light", "background"], "white background", 1.0),  # a synonym and the side's kind
+        (["light", "background", "large"], "white background", 0.5),
+        (["background"], "white background", 0.0),  # the kind alone says no side
+        (["shapes"], "red objects", 0.0),  # a plain noun alone says nothing
     ],
 )
 def test_properties_are_matched_to_the_truths_words(properties, side, score):
