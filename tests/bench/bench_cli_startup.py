@@ -7,7 +7,7 @@ share the interpreter, the installed libraries and the machine's state. Runs alt
 the trees, so a busy spell slows both. Goals (issue 18.8): under 2 s for a bad path, under 5 s
 for ``models``.
 
-Run: ``python tests/bench/bench_cli_startup.py --compare 128ebc9 --repeats 3``.
+Run: ``python tests/bench/bench_cli_startup.py --compare 998fe85 --repeats 3``.
 """
 
 from __future__ import annotations
