@@ -192,7 +192,7 @@ def train_separator(
         losses.append(loss.item())
         steps_run += 1
         if progress:
-            progress(step + 1, config.steps, float(loss))
+            progress(step + 1, config.steps, losses[-1])
         if (step + 1) % config.checkpoint_every == 0 or step + 1 == config.steps:
             if config.validation_fraction:
                 validation.append(
