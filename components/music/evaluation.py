@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 import numpy as np
 from pydantic import BaseModel
@@ -42,6 +43,36 @@ def mood_precision(library: MusicLibrary, field: str, k: int = 5) -> RetrievalSc
         per_mood=per_mood,
         chance=chance,
     )
+
+
+class TagCeiling(BaseModel):
+    """How much of a labelling the tagger's output holds at all: leave-one-out accuracy of a
+    classifier on the tracks' full tag probabilities, against always guessing the commonest."""
+
+    accuracy: float
+    majority: float
+
+
+def tag_ceiling(library: MusicLibrary, labels: Sequence[str]) -> TagCeiling:
+    """Leave-one-out logistic regression from each track's tag probabilities to its label.
+
+    Descriptions are written from the tags alone, so where this is near ``majority`` no
+    description can retrieve by that label better than chance: it bounds the music step."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import LeaveOneOut, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if len(labels) != len(library.tracks):
+        raise ValueError(f"{len(labels)} labels for {len(library.tracks)} tracks.")
+    counts = Counter(labels)
+    if len(counts) < 2 or min(counts.values()) < 2:
+        raise ValueError("Need at least two labels, each on at least two tracks.")
+    names = sorted({tag for track in library.tracks for tag in track.tags})
+    features = np.array([[t.tags.get(n, 0.0) for n in names] for t in library.tracks])
+    classifier = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+    accuracy = cross_val_score(classifier, features, list(labels), cv=LeaveOneOut()).mean()
+    return TagCeiling(accuracy=float(accuracy), majority=max(counts.values()) / len(labels))
 
 
 class RankScores(BaseModel):
