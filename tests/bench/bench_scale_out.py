@@ -28,6 +28,7 @@ from clipflows.components.world.model import ensure_world_clip
 from clipflows.components.world.set_pairs import WORLD_SET_PAIRS, write_pair
 from clipflows.components.world.vocabulary import WORLD_VOCABULARY
 from clipflows.flows.runtime.deployments import with_task_runner
+from clipflows.flows.runtime.temporary_server import tie_temporary_server
 from clipflows.flows.set_difference import set_difference
 
 SERVE = Path(__file__).resolve().parents[2] / "deploy/vllm-cpu/serve.sh"
@@ -65,6 +66,7 @@ def start_vllm(log: Path) -> tuple[subprocess.Popen, str]:
 
 
 def main() -> None:
+    tie_temporary_server()  # a killed run leaves no temporary Prefect server behind
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=200, help="Images per set.")
     parser.add_argument("--rounds", type=int, default=4, help="Proposer rounds (2 calls each).")

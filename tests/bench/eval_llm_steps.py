@@ -31,6 +31,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from clipflows.agents.llm_registry import llm_entry
 from clipflows.components.settings import Settings, default_cache_dir
 from clipflows.components.world.model import ensure_world_clip
+from clipflows.flows.runtime.temporary_server import tie_temporary_server
 from clipflows.flows.runtime.worker_models import worker_llm
 
 STEPS = ("speed", "set_difference", "fudd", "music", "assistant", "judge")
@@ -312,6 +313,7 @@ def print_table(results: dict[str, dict[str, StepResult]], steps: list[str]) -> 
 
 
 def main() -> None:
+    tie_temporary_server()  # a killed run leaves no temporary Prefect server behind
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default=",".join(MODELS), help="registered LLM names")
     parser.add_argument("--steps", default=",".join(STEPS), help=f"some of {','.join(STEPS)}")

@@ -19,9 +19,11 @@ from clipflows.components.music.retrieval_evaluation import QUERY_MODES, evaluat
 from clipflows.components.music.training import new_model, train_retrieval
 from clipflows.components.settings import load_settings
 from clipflows.flows.music_retrieval import MusicRetrievalConfig, _library, paired_set_task
+from clipflows.flows.runtime.temporary_server import tie_temporary_server
 
 
 def main() -> None:
+    tie_temporary_server()  # a killed run leaves no temporary Prefect server behind
     parser = argparse.ArgumentParser()
     parser.add_argument("library", nargs="?", default=None)
     parser.add_argument("--seeds", type=int, default=5)

@@ -21,10 +21,12 @@ from clipflows.components.settings import Settings
 from clipflows.components.world.model import ensure_world_clip
 from clipflows.components.world.set_pairs import WORLD_SET_PAIRS, world_judge, write_pair
 from clipflows.components.world.vocabulary import WORLD_VOCABULARY
+from clipflows.flows.runtime.temporary_server import tie_temporary_server
 from clipflows.flows.set_difference import set_difference
 
 
 def main() -> None:
+    tie_temporary_server()  # a killed run leaves no temporary Prefect server behind
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--refine-rounds", type=int, default=2)
     parser.add_argument(

@@ -24,10 +24,12 @@ from clipflows.components.world.set_pairs import (
     write_pair,
 )
 from clipflows.components.world.vocabulary import WORLD_VOCABULARY
+from clipflows.flows.runtime.temporary_server import tie_temporary_server
 from clipflows.flows.set_difference import set_difference
 
 
 def main() -> None:
+    tie_temporary_server()  # a killed run leaves no temporary Prefect server behind
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--images", type=int, default=40)
