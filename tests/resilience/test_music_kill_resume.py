@@ -13,17 +13,27 @@ from test_kill_resume import kill_when, start
 
 from clipflows.components.cache import JsonCache
 from clipflows.components.music.library import LibraryTrack, MusicLibrary
+from clipflows.components.music.synthetic_videos import PairedSetConfig
 from clipflows.components.music.tagger import MusicnnTagger
 from clipflows.components.music.tracks import list_tracks, packaged_tracks_dir
+from clipflows.components.music.training import RetrievalTrainConfig
 from clipflows.components.sentence import SentenceEncoder
+from clipflows.flows.music_retrieval import MusicRetrievalConfig
 
 pytestmark = pytest.mark.slow
 MOODS = ("calm", "energetic", "happy")
+# Smaller than the default (a clip every 6 s, not 3; 60 steps, not 400), so the four runs
+# take minutes, not 18 of them: what is tested is where a killed run resumes, not the model.
+STEPS = 60
+CONFIG = MusicRetrievalConfig(
+    paired=PairedSetConfig(hop_seconds=6.0),
+    training=RetrievalTrainConfig(steps=STEPS, checkpoint_every=20),
+)
 
 TRAIN = """
-    import json
-    from clipflows.flows.music_retrieval import train_music_retrieval
-    result = train_music_retrieval({library!r}, {output!r})
+    from clipflows.flows.music_retrieval import MusicRetrievalConfig, train_music_retrieval
+    config = MusicRetrievalConfig.model_validate_json({config!r})
+    result = train_music_retrieval({library!r}, {output!r}, config=config)
     print("RESULT", result.model_dump_json())
 """
 
@@ -54,10 +64,12 @@ def finished(log: Path) -> dict:
     return json.loads(line[len("RESULT ") :])
 
 
+def _script(library: Path, output: Path) -> str:
+    return TRAIN.format(library=str(library), output=str(output), config=CONFIG.model_dump_json())
+
+
 def run_to_end(library: Path, output: Path, cache_dir: Path, world_spec: str, log: Path) -> dict:
-    child = start(
-        TRAIN.format(library=str(library), output=str(output)), cache_dir, world_spec, log
-    )
+    child = start(_script(library, output), cache_dir, world_spec, log)
     assert child.wait(timeout=900) == 0, log.read_text()[-3000:]
     return finished(log)
 
@@ -67,7 +79,7 @@ def test_music_training_killed_twice_then_resumed(tmp_path, world_spec):
     library = small_library(tmp_path / "library", cache)
     shutil.copytree(cache / "music-tags", fresh_cache / "music-tags")  # tags are not the point
     output = tmp_path / "model"
-    script = TRAIN.format(library=str(library), output=str(output))
+    script = _script(library, output)
 
     def videos() -> list[Path]:
         return sorted((cache / "music-video").glob("*/videos/clip*-r?.mp4"))
@@ -91,12 +103,12 @@ def test_music_training_killed_twice_then_resumed(tmp_path, world_spec):
     assert not resumed["videos_built"] and resumed["videos_rendered"] == 0
     assert all(p.stat().st_mtime_ns == t for p, t in drawn.items())  # none drawn again
     first_run = min(states, key=lambda run: states[run])  # the with-dropout model trains first
-    assert resumed["steps_run"] == 400 - states[first_run], states
+    assert resumed["steps_run"] == STEPS - states[first_run], states
     assert not list(tmp_path.rglob("*.partial*"))  # every file written whole, then renamed
 
     # The same as a run that was never interrupted.
     whole = run_to_end(library, tmp_path / "whole", fresh_cache, world_spec, tmp_path / "w.log")
-    assert whole["videos_rendered"] == len(videos()) and whole["steps_run"] == 400
+    assert whole["videos_rendered"] == len(videos()) and whole["steps_run"] == STEPS
     assert whole["scores"] == resumed["scores"]
     a = torch.load(output / "trimodal.pt", weights_only=True)
     b = torch.load(tmp_path / "whole" / "trimodal.pt", weights_only=True)
