@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from .llm import LLM
+from .plan_paths import ground_paths
 
 MAX_STEPS = 3
 Path = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -112,8 +113,18 @@ EXAMPLES = (
 )
 
 
-def plan(llm: LLM, request: str) -> Plan:
-    """The model's plan for ``request``, validated against the schema (else LLMOutputError)."""
+def propose_plan(llm: LLM, request: str) -> Plan:
+    """The model's own plan for ``request``, validated against the schema (else LLMOutputError)."""
     examples = "".join(f"Example request: {r}\nPlan: {p}\n" for r, p in EXAMPLES)
     system = SYSTEM.format(tools=tool_catalogue(), n=MAX_STEPS, examples=examples)
     return llm.ask_structured([("system", system), ("human", request)], Plan)
+
+
+def ground_plan(proposed: Plan, request: str) -> Plan:
+    """``proposed`` with its paths put back to the ones ``request`` names (agents/plan_paths.py)."""
+    return Plan(steps=ground_paths(list(proposed.steps), request))
+
+
+def plan(llm: LLM, request: str) -> Plan:
+    """The plan the assistant acts on: the model's, with its paths grounded in the request."""
+    return ground_plan(propose_plan(llm, request), request)

@@ -16,13 +16,13 @@ from prefect import flow
 from pydantic import BaseModel, Field
 
 from clipflows.agents.llm import LLMOutputError, create_llm
+from clipflows.agents.plan_paths import PATH_ARGUMENTS
 from clipflows.agents.planner import Plan, plan
 from clipflows.components.settings import Settings, load_settings
 from clipflows.flows.runtime.progress import Steps
 
 Status = Literal["done", "refused", "needs confirmation", "declined", "failed"]
 EXPENSIVE = {"train_clip"}
-PATH_ARGUMENTS = {"set_a", "set_b", "dataset", "data", "output"}
 
 
 class Guardrails(BaseModel):

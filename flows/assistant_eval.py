@@ -20,9 +20,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from clipflows.agents.llm import LLM, LLMOutputError, create_llm
-from clipflows.agents.planner import TOOL_MODELS, Plan, plan
+from clipflows.agents.plan_paths import PATH_ARGUMENTS, normalise_path
+from clipflows.agents.planner import TOOL_MODELS, Plan, ground_plan, propose_plan
 from clipflows.components.settings import Settings
-from clipflows.flows.assistant import PATH_ARGUMENTS, Guardrails, refusal
+from clipflows.flows.assistant import Guardrails, refusal
 
 CaseKind = Literal["plan", "decline", "out_of_bounds"]
 
@@ -92,6 +93,7 @@ class SuiteScore(BaseModel):
 
 class SuiteRun(SuiteScore):
     model: str
+    ungrounded_valid_arguments: float  # the LLM's own plans, before agents/plan_paths.py
     wall_s: float
     llm_calls: int  # real model calls (cache hits do not count)
 
@@ -103,14 +105,6 @@ def load_suite(path: Path | None = None) -> AssistantSuite:
     else:
         text = Path(path).read_text()
     return AssistantSuite.model_validate(json.loads(text))
-
-
-def normalise_path(path: str) -> str:
-    """A path as written, minus what does not change it: quotes, leading './', trailing '/'."""
-    path = path.strip().strip("'\"`").strip()
-    while path.startswith("./"):
-        path = path[2:]
-    return path.rstrip("/") or path
 
 
 def runs_something(chosen: Plan | None, guard: Guardrails) -> bool:
@@ -186,12 +180,20 @@ def run_suite(
     suite = suite or load_suite()
     llm = llm or create_llm(settings)
     start = time.perf_counter()
-    plans: list[Plan | None] = []
+    proposed: list[Plan | None] = []
     for case in suite.cases:
         try:
-            plans.append(plan(llm, case.request))
+            proposed.append(propose_plan(llm, case.request))
         except LLMOutputError:
-            plans.append(None)
+            proposed.append(None)
     wall_s = time.perf_counter() - start
+    plans = [p and ground_plan(p, c.request) for p, c in zip(proposed, suite.cases, strict=True)]
     score = score_plans(suite.cases, plans, suite.guardrails())
-    return SuiteRun(**dict(score), model=llm.identity, wall_s=wall_s, llm_calls=llm.calls)
+    ungrounded = score_plans(suite.cases, proposed, suite.guardrails())
+    return SuiteRun(
+        **dict(score),
+        model=llm.identity,
+        ungrounded_valid_arguments=ungrounded.valid_arguments,
+        wall_s=wall_s,
+        llm_calls=llm.calls,
+    )
