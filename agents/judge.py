@@ -3,7 +3,8 @@
 A small model asked for the score directly answers 0.5 to nearly everything (a 1.5B model: 33 %
 agreement with the strict keyword judge over 66 world cases). So the LLM answers what it can:
 the properties the proposal names, and yes or no for each side of the truth; the score follows
-from those by the strict judge's rule (89 % agreement; tests/bench/eval_world_judge.py).
+from those by the strict judge's rule (89 % agreement; tests/bench/eval_world_judge.py). A
+proposal that uses one side's own words says that side, whatever the model answered.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ PROMPT = (
 PLAIN_NOUNS = frozenset({"shape", "object", "thing", "item", "image", "picture"})
 # Nouns that name the kind of a truth's side rather than its value.
 KIND_NOUNS = PLAIN_NOUNS | {"background"}
+# Words that say nothing about a side when one side has them and the other not.
+FUNCTION_WORDS = frozenset({"a", "an", "the", "of", "in", "on", "at", "and", "or", "with", "not"})
 Property = Annotated[str, StringConstraints(max_length=40)]
 
 
@@ -80,6 +83,20 @@ def score_rubric(
     return Judgement(score=score, reason=reason[:240])
 
 
+def literal_side(hypothesis: str, truth: tuple[str, str]) -> str | None:
+    """The side of ``truth`` whose own words the hypothesis uses, when it uses only one side's
+    (the words the sides share, and their kind nouns, do not count); None otherwise.
+
+    The model's yes or no is needed for other words ("navy" for blue). Where the words are the
+    truth's own, a small model still slipped: Qwen2.5-Coder-1.5B read "one shape" as showing
+    "two objects"."""
+    said = set(_words(hypothesis))
+    sides = [set(_words(side)) - KIND_NOUNS - FUNCTION_WORDS for side in truth]
+    own = [sides[0] - sides[1], sides[1] - sides[0]]
+    hits = [bool(words & said) for words in own]
+    return truth[hits.index(True)] if sum(hits) == 1 else None
+
+
 def _words(text: str) -> list[str]:
     """Lower-case words, a plural's final s dropped ('squares' and 'square' are one word)."""
     words = re.findall(r"[a-z0-9]+", text.lower())
@@ -92,4 +109,5 @@ def judge(llm: LLM, hypothesis: str, direction: str, truth: str) -> Judgement:
     sides = split_truth(truth)
     prompt = PROMPT.format(hypothesis=hypothesis, side_a=sides[0], side_b=sides[1])
     answer = llm.ask_structured([("system", SYSTEM), ("human", prompt)], Rubric)
-    return score_rubric(answer.properties, answer.side(sides), direction, sides)
+    side = literal_side(hypothesis, sides) or answer.side(sides)
+    return score_rubric(answer.properties, side, direction, sides)

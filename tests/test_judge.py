@@ -7,7 +7,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from pydantic import ValidationError
 
-from clipflows.agents.judge import Rubric, judge, score_rubric
+from clipflows.agents.judge import Rubric, judge, literal_side, score_rubric
 from clipflows.agents.llm import LLM
 from clipflows.components.set_difference.evaluation import split_truth
 
@@ -79,3 +79,26 @@ def test_judge_asks_with_the_truths_phrases_and_scores_the_answer():
     llm = LLM(chat_model=FakeListChatModel(responses=[answer]), identity="fake:rubric", sampling={})
     assert judge(llm, "crimson things", "A", "red objects vs blue objects").score == 1.0
     assert judge(llm, "crimson things", "B", "red objects vs blue objects").score == 0.0
+
+
+@pytest.mark.parametrize(
+    ("hypothesis", "truth", "side"),
+    [
+        ("one shape", ("two objects", "one object"), "one object"),
+        ("one small red circle on a white background", ("two objects", "one object"), "one object"),
+        ("a black background", ("a white background", "black background"), "black background"),
+        ("Dogs", ("Animal species: Dogs", "Animal species: Cats"), "Animal species: Dogs"),
+        ("navy shapes", ("red objects", "blue objects"), None),  # other words: the model says
+        ("red and blue shapes", ("red objects", "blue objects"), None),  # both sides' words
+        ("a shape on a background", ("white background", "black background"), None),  # kinds
+        ("dogs not in snow", ("dogs in snow", "not dogs in snow"), None),  # shared words only
+    ],
+)
+def test_a_hypothesis_in_one_sides_own_words_says_that_side(hypothesis, truth, side):
+    assert literal_side(hypothesis, truth) == side
+
+
+def test_the_truths_own_words_overrule_the_models_side():
+    answer = json.dumps({"properties": ["one"], "shows_a": True, "shows_b": False})  # a slip
+    llm = LLM(chat_model=FakeListChatModel(responses=[answer]), identity="fake:rubric", sampling={})
+    assert judge(llm, "one shape", "B", "two objects vs one object").score == 1.0
