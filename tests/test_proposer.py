@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 
 from clipflows.agents.llm import create_llm
-from clipflows.agents.proposer import ProposerConfig, deduplicate, normalise_phrase, propose
+from clipflows.agents.proposer import (
+    ProposerConfig,
+    deduplicate,
+    normalise_phrase,
+    proposal_messages,
+    propose,
+    uneven_words,
+)
 from clipflows.components.set_difference.ranking import Hypothesis
 
 
@@ -61,3 +68,29 @@ def test_embedded_llm_proposes_well_formed_unique_phrases_in_both_directions(set
         assert h.text == normalise_phrase(h.text) and 0 < len(h.text) <= 60
     again = propose(llm, captions_a, captions_b, config)
     assert again == hypotheses and llm.calls == 1  # served by the LLM call cache
+
+
+def test_uneven_words_are_counted_per_set_and_shared_words_left_out():
+    captions_a = [
+        f"two objects: a {s} red circle on a white background" for s in ("small", "large")
+    ]
+    captions_b = ["one object: a small red circle on a black background"] * 3
+    words = {w.text: (w.in_a, w.in_b) for w in uneven_words(captions_a, captions_b, top=40)}
+    assert words["two"] == words["objects"] == words["white"] == (2, 0)
+    assert words["one"] == words["object"] == words["black"] == (0, 3)
+    assert words["large"] == (1, 0) and words["small"] == (1, 3)  # half of A against none, all
+    assert not {"red", "circle", "background", "on", "a"} & set(words)  # alike, or one letter
+    first = [w.text for w in uneven_words(captions_a, captions_b, top=6)]
+    assert first == ["black", "object", "objects", "one", "two", "white"]  # the whole-set ones
+    assert uneven_words(["a b", "c"], ["d"], top=5) == []  # no word of two letters
+
+
+def test_the_prompt_counts_uneven_words_in_the_example_and_the_sets():
+    captions_a, captions_b = ["two dogs on grass", "two dogs"], ["one cat on grass", "one cat"]
+    [(_, system), (_, user)] = proposal_messages(captions_a, captions_b, n=3, words=8)
+    example, sets = user.split("Now these sets.")
+    assert "- dog: A 3 of 3, B 0 of 3" in example  # the worked example's own counts
+    counted = sets.split("Captions using")[-1]
+    assert "- dogs: A 2 of 2, B 0 of 2" in counted and "grass" not in counted
+    [(_, _), (_, plain)] = proposal_messages(captions_a, captions_b, n=3, words=0)
+    assert "Captions using" not in plain

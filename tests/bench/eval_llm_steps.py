@@ -104,13 +104,15 @@ def speed_step(settings: Settings) -> StepResult:
 def set_difference_step(settings: Settings, images: int) -> StepResult:
     """Strict Acc@1 / Acc@5 of LLM proposals alone over the 11 world pairs, with and without
     the refiner."""
+    from clipflows.agents.proposer import uneven_words
     from clipflows.agents.refiner import RefinerConfig
     from clipflows.components.set_difference.evaluation import evaluate
+    from clipflows.components.set_difference.ranking import Hypothesis
     from clipflows.components.world.set_pairs import WORLD_SET_PAIRS, world_judge, write_pair
     from clipflows.components.world.vocabulary import WORLD_VOCABULARY
     from clipflows.flows.set_difference import set_difference
 
-    totals = {"single": [0.0, 0.0], "refined": [0.0, 0.0]}
+    totals = {"single": [0.0, 0.0], "refined": [0.0, 0.0], "words": [0.0, 0.0]}
     calls, misses, hits = 0, [], []
     with tempfile.TemporaryDirectory() as tmp:
         for pair in WORLD_SET_PAIRS:
@@ -128,6 +130,15 @@ def set_difference_step(settings: Settings, images: int) -> StepResult:
                 totals[variant][0] += evaluation.acc_at_1
                 totals[variant][1] += evaluation.acc_at_5
                 calls += result.llm_calls
+                if variant == "single":  # the baseline the LLM must beat: the counts it is shown
+                    words = uneven_words(result.captions_a, result.captions_b, top=5)
+                    alone = [
+                        Hypothesis(text=w.text, direction="A" if w.in_a > w.in_b else "B")
+                        for w in words
+                    ]
+                    baseline = evaluate(alone, judge)
+                    totals["words"][0] += baseline.acc_at_1
+                    totals["words"][1] += baseline.acc_at_5
                 if variant == "single":  # every miss in full, the first hits briefly
                     top = result.ranking[:5] if evaluation.acc_at_5 < 1 else result.ranking[:1]
                     said = ", ".join(f"'{h.text}' ({h.direction})" for h in top)
@@ -142,6 +153,8 @@ def set_difference_step(settings: Settings, images: int) -> StepResult:
             f"{totals['single'][1] / n:.2f}",
             "refiner (2 rounds) Acc@1 / @5": f"{totals['refined'][0] / n:.2f} / "
             f"{totals['refined'][1] / n:.2f}",
+            "no LLM: the most uneven words": f"{totals['words'][0] / n:.2f} / "
+            f"{totals['words'][1] / n:.2f}",
         },
         calls=calls,
         examples=misses + hits[:2],
@@ -228,19 +241,24 @@ def assistant_step(settings: Settings) -> StepResult:
     from clipflows.flows.assistant_eval import run_suite
 
     run = run_suite(settings, llm=worker_llm(settings))
-    examples = [
-        f"{c.request!r} -> {c.plan.model_dump_json() if c.plan else 'no valid plan'}"
-        for c in run.cases[::8]
-    ]
+
+    def shown(case) -> str:
+        return (
+            f"{case.request!r} -> {case.plan.model_dump_json() if case.plan else 'no valid plan'}"
+        )
+
+    misses = [f"MISS {shown(c)}" for c in run.cases if not c.valid_arguments]
+    examples = misses + [shown(c) for c in run.cases[::8] if c.valid_arguments][:3]
     return StepResult(
         figures={
             f"right tool ({len(run.cases)} requests)": f"{run.right_tool:.0%}",
             "right tool, valid arguments": f"{run.valid_arguments:.0%}",
+            "  the same before paths are grounded": f"{run.ungrounded_valid_arguments:.0%}",
             "declines and out-of-bounds held": f"{run.refusals_held} of {run.refusals}",
             "out-of-bounds refused": f"{run.out_of_bounds_held} of {run.out_of_bounds}",
         },
         calls=run.llm_calls,
-        examples=examples[:4],
+        examples=examples,
     )
 
 
@@ -249,11 +267,15 @@ def judge_step(settings: Settings) -> StepResult:
     from clipflows.agents.judge_eval import evaluate_judge
 
     scores = evaluate_judge(settings, llm=worker_llm(settings))
-    examples = [
-        f"{j.case.hypothesis!r} for {j.case.truth!r} ({j.case.direction}): {j.score} "
-        f"(strict {j.case.expected}; {j.reason})"
-        for j in scores.judged[::13]
-    ]
+
+    def shown(j) -> str:
+        return (
+            f"{j.case.hypothesis!r} for {j.case.truth!r} ({j.case.direction}): {j.score} "
+            f"(strict {j.case.expected}; {j.reason})"
+        )
+
+    misses = [f"MISS {shown(j)}" for j in scores.judged if j.score != j.case.expected]
+    examples = misses + [shown(j) for j in scores.judged[::13] if j.score == j.case.expected][:3]
     return StepResult(
         figures={
             f"agreement ({scores.cases} cases)": f"{scores.agreement:.0%}",
@@ -261,7 +283,7 @@ def judge_step(settings: Settings) -> StepResult:
             "no valid verdict": str(scores.invalid),
         },
         calls=scores.llm_calls,
-        examples=examples[:4],
+        examples=examples,
     )
 
 
@@ -329,7 +351,7 @@ def main() -> None:
     unknown = set(steps) - set(STEPS)
     if unknown:
         parser.error(f"unknown steps {sorted(unknown)}; choose from {', '.join(STEPS)}")
-    needs_clip = {"set_difference", "fudd", "assistant"} & set(steps)
+    needs_clip = {"set_difference", "fudd"} & set(steps)
     spec = f"local-dir:{ensure_world_clip(default_cache_dir())}" if needs_clip else "world"
     results: dict[str, dict[str, StepResult]] = {}
     with tempfile.TemporaryDirectory() as tmp:
