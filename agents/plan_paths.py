@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 PATH_ARGUMENTS = frozenset({"set_a", "set_b", "dataset", "data", "output"})
 _WORD = re.compile(r"[^\s\"'`,;()\[\]]+")
-_FILE = re.compile(r"[\w~.-]*\w\.[A-Za-z][A-Za-z0-9]{0,4}")  # data.csv, ~/captions.json
+_FILE = re.compile(r"[\w~.-]*\w\.[A-Za-z][A-Za-z0-9]{1,4}")  # data.csv, not e.g.
 log = logging.getLogger(__name__)
 
 

@@ -14,7 +14,7 @@ from clipflows.agents.planner import (
 
 
 def test_request_paths_are_words_with_a_slash_or_a_files_suffix():
-    request = "Compare ./shots/2024/ with 'shots/2025', then classify pets.csv. Thanks!"
+    request = "Compare ./shots/2024/ with 'shots/2025', e.g. classify pets.csv. Thanks!"
     assert request_paths(request) == ["shots/2024", "shots/2025", "pets.csv"]
     assert request_paths("book me a table for two tonight") == []
 
