@@ -28,7 +28,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from clipflows.agents.llm_registry import llm_entry
+from clipflows.agents.llm_registry import LLMFileError, llm_entry, locate_llm
 from clipflows.components.settings import Settings, default_cache_dir
 from clipflows.components.world.model import ensure_world_clip
 from clipflows.flows.runtime.temporary_server import tie_temporary_server
@@ -346,7 +346,13 @@ def main() -> None:
     )
     args = parser.parse_args()
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    models = [llm_entry(name).name for name in args.models.split(",")]
+    try:  # every model present before the first step runs, or one message naming what to fetch
+        entries = [llm_entry(name) for name in args.models.split(",")]
+        for entry in entries:
+            locate_llm(entry, Settings().llm.models_dir)
+    except LLMFileError as error:
+        parser.error(str(error))
+    models = [entry.name for entry in entries]
     steps = [s for s in args.steps.split(",") if s]
     unknown = set(steps) - set(STEPS)
     if unknown:
