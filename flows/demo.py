@@ -7,6 +7,7 @@ from pathlib import Path
 from prefect import flow, task
 from pydantic import BaseModel
 
+from clipflows.components.classification.descriptions import read_fudd_file
 from clipflows.components.classification.report import MethodAccuracy
 from clipflows.components.clip.encoder import ClipEncoder
 from clipflows.components.set_difference.evaluation import Evaluation, evaluate
@@ -17,7 +18,7 @@ from clipflows.components.world.evaluation import WorldAccuracy, evaluate_world,
 from clipflows.components.world.scenes import WorldConfig
 from clipflows.components.world.set_pairs import WORLD_SET_PAIRS, world_judge, write_pair
 from clipflows.components.world.vocabulary import WORLD_VOCABULARY
-from clipflows.flows.classify import ClassifyConfig, classify
+from clipflows.flows.classify import DESCRIPTIONS_FILE, ClassifyConfig, ClassifyResult, classify
 from clipflows.flows.runtime.worker_models import worker_llm
 from clipflows.flows.set_difference import set_difference
 from clipflows.flows.train_clip import world_clip_task
@@ -31,6 +32,14 @@ class SetDifferenceDemo(BaseModel):
     report: str | None
 
 
+class DescribedPair(BaseModel):
+    """One attribute on which the descriptions tell two classes apart, as written."""
+
+    classes: tuple[str, str]
+    attribute: str
+    descriptions: tuple[str, str]
+
+
 class ClassificationDemo(BaseModel):
     task: str
     descriptions: str
@@ -40,6 +49,7 @@ class ClassificationDemo(BaseModel):
     pairs_possible: int
     llm_calls: int
     methods: list[MethodAccuracy]
+    example: DescribedPair | None  # for the pair the first pass confused most
     report: str | None
 
 
@@ -60,9 +70,16 @@ class MusicPick(BaseModel):
     top_moods: list[str]
 
 
+class DescribedTrack(BaseModel):
+    track: str
+    tags: str
+    description: str
+
+
 class MusicDemo(BaseModel):
     tracks: int
     description_failures: int
+    examples: list[DescribedTrack]  # one track of each of a few moods, as the LLM described it
     model_dir: str
     video_recall_at_10: dict[str, float]  # model -> held-out recall@10 of video-only queries
     median_rank: dict[str, float]  # the same, median rank of the paired clip
@@ -82,9 +99,9 @@ class DemoResult(BaseModel):
     llm_tokens: int | None  # tokens it generated in this run (embedded backend only)
 
 
-def reports_dir(settings: Settings) -> Path:
+def reports_dir(output: Path) -> Path:
     """Where the demo writes its reports, a folder per run."""
-    return settings.cache_dir / "reports"
+    return output / "reports"
 
 
 @task(name="world-zero-shot")
@@ -95,7 +112,7 @@ def world_zero_shot_task(settings: Settings) -> WorldAccuracy:
     return evaluate_world(encoder, folder)
 
 
-def set_difference_demo(settings: Settings) -> SetDifferenceDemo:
+def set_difference_demo(settings: Settings, output: Path) -> SetDifferenceDemo:
     """Two world sets that differ by colour: does the top hypothesis name it?"""
     pair = WORLD_SET_PAIRS[0]
     set_a, set_b = write_pair(pair, settings.cache_dir / "world-sets")
@@ -106,7 +123,7 @@ def set_difference_demo(settings: Settings) -> SetDifferenceDemo:
         names=("red set", "blue set"),
         vocabulary=WORLD_VOCABULARY,
         vocabulary_candidates=True,
-        output=str(reports_dir(settings) / pair.name),
+        output=str(reports_dir(output) / pair.name),
     )
     evaluation = evaluate(result.ranking, world_judge(pair))
     return SetDifferenceDemo(
@@ -118,10 +135,29 @@ def set_difference_demo(settings: Settings) -> SetDifferenceDemo:
     )
 
 
-def classification_demo(settings: Settings) -> list[ClassificationDemo]:
+def confused_pair_example(result: ClassifyResult) -> DescribedPair | None:
+    """The first description written for the pair the first pass confused most (read back from
+    the run's description file), so a person sees what the second pass was given."""
+    path = result.report.get(DESCRIPTIONS_FILE)
+    if path is None or not Path(path).is_file():
+        return None
+    book = read_fudd_file(path, result.class_names)
+    order = [(c.class_a, c.class_b) for c in result.confused]
+    order += [(book.class_names[i], book.class_names[j]) for i, j in sorted(book.pairs)]
+    for a, b in order:
+        first, second = book.descriptions_of(book.index(a), book.index(b))
+        if first:
+            entry = book.pairs[tuple(sorted((book.index(a), book.index(b))))][0]
+            return DescribedPair(
+                classes=(a, b), attribute=entry.attr_type, descriptions=(first[0], second[0])
+            )
+    return None
+
+
+def classification_demo(settings: Settings, output: Path) -> list[ClassificationDemo]:
     """World classes named by colour and an invented shape noun ("red coin"): ambiguous to
-    CLIP until described. Oracle descriptions on all 24 classes, then the embedded LLM's own
-    descriptions on the 8 red and blue classes (a weak 135M model: fusion guards the result)."""
+    CLIP until described. Oracle descriptions on all 24 classes, then the LLM's own
+    descriptions on the 8 red and blue classes (fusion guards the result from a weak model)."""
     runs = [
         ("24 world classes", "world", WorldConfig(), 5, 480),
         ("8 world classes (red, blue)", "llm", WorldConfig(colours=["red", "blue"]), 4, 160),
@@ -129,12 +165,12 @@ def classification_demo(settings: Settings) -> list[ClassificationDemo]:
     demos = []
     for name, descriptions, world, k, count in runs:
         folder = settings.cache_dir / "world-classes" / "-".join(world.colours)
-        output = reports_dir(settings) / f"classify-{descriptions}-{len(world.colours)}"
+        report = reports_dir(output) / f"classify-{descriptions}-{len(world.colours)}"
         result = classify(
             world_class_task(folder, count, world),
             settings=settings,
             config=ClassifyConfig(descriptions=descriptions, k=k),
-            output=str(output),
+            output=str(report),
         )
         demos.append(
             ClassificationDemo(
@@ -146,6 +182,7 @@ def classification_demo(settings: Settings) -> list[ClassificationDemo]:
                 pairs_possible=result.pairs_possible,
                 llm_calls=result.llm_calls,
                 methods=result.methods,
+                example=confused_pair_example(result),
                 report=result.report.get("report.html"),
             )
         )
@@ -155,7 +192,7 @@ def classification_demo(settings: Settings) -> list[ClassificationDemo]:
 HELD_OUT_MIXTURES = 24
 
 
-def separation_demo(settings: Settings) -> SeparationDemo:
+def separation_demo(settings: Settings, output: Path) -> SeparationDemo:
     """A held-out dog recording mixed with held-out violin; ask for the dog."""
     import numpy as np
 
@@ -169,7 +206,7 @@ def separation_demo(settings: Settings) -> SeparationDemo:
     from clipflows.components.separation.training import load_separator
     from clipflows.flows.separation import separate
 
-    folder = settings.cache_dir / "demo-separation"
+    folder = output / "demo-separation"
     mixture, dog = demo_mixture(
         folder, DEFAULT_SEPARATOR.sources, DEFAULT_SEPARATOR.audio, settings.cache_dir
     )
@@ -198,15 +235,19 @@ def separation_demo(settings: Settings) -> SeparationDemo:
     )
 
 
-def music_demo(settings: Settings) -> MusicDemo:
+def music_demo(settings: Settings, output: Path) -> MusicDemo:
     """Describe the packaged tracks, train the video -> music model, recommend for samples."""
+    from clipflows.components.music.library import LibraryTrack, MusicLibrary
     from clipflows.components.music.tracks import packaged_tracks_dir
+    from clipflows.components.sentence import SentenceEncoder
     from clipflows.flows.music_library import describe_library
     from clipflows.flows.music_retrieval import recommend, sample_videos, train_music_retrieval
 
-    library = settings.cache_dir / "music-library"
+    library = output / "music-library"
     described = describe_library(str(packaged_tracks_dir()), str(library), settings)
-    trained = train_music_retrieval(str(library), settings=settings)
+    trained = train_music_retrieval(
+        str(library), str(output / "music-retrieval"), settings=settings
+    )
     model_dir = Path(trained.model_dir)
     picks = []
     for video in sample_videos(model_dir):
@@ -220,9 +261,18 @@ def music_demo(settings: Settings) -> MusicDemo:
         )
     video_scores = {name: s["video"] for name, s in trained.scores.items()}
     video_scores["random"] = trained.scores["trained"]["chance"]
+    tracks = MusicLibrary.load(library, SentenceEncoder(settings)).tracks
+    first_of_mood: dict[str | None, LibraryTrack] = {}
+    for track in tracks:
+        if track.path not in described.description_failures:
+            first_of_mood.setdefault(track.mood, track)
     return MusicDemo(
         tracks=described.tracks,
         description_failures=len(described.description_failures),
+        examples=[
+            DescribedTrack(track=Path(t.path).stem, tags=t.tags_text(), description=t.description)
+            for t in list(first_of_mood.values())[:3]
+        ],
         model_dir=str(model_dir),
         video_recall_at_10={k: round(v.recall[10], 3) for k, v in video_scores.items()},
         median_rank={k: v.median_rank for k, v in video_scores.items()},
@@ -231,11 +281,16 @@ def music_demo(settings: Settings) -> MusicDemo:
 
 
 @flow(name="demo")
-def demo_flow(settings: Settings | None = None) -> DemoResult:
+def demo_flow(settings: Settings | None = None, output: str | None = None) -> DemoResult:
     """The world CLIP's zero-shot accuracy, a set-difference run on world sets, zero-shot
     classification with differential descriptions on confusable world classes, and a
-    text-queried separation of real sounds, and music for (synthetic) video."""
+    text-queried separation of real sounds, and music for (synthetic) video.
+
+    What a person looks at (reports, separated audio, the music library and model) goes under
+    ``output`` (default: the cache dir, where the web app finds the music model); the inputs
+    and trained models it reuses stay in the cache dir, keyed by their configs."""
     settings = settings or load_settings()
+    root = Path(output) if output else settings.cache_dir
     if settings.clip == "world":
         settings = settings.model_copy(update={"clip": "local-dir:" + world_clip_task(settings)})
     llm = worker_llm(settings)  # the one every step shares in this process (loaded on first use)
@@ -243,14 +298,14 @@ def demo_flow(settings: Settings | None = None) -> DemoResult:
     tokens = getattr(llm.chat_model, "generated_tokens", None)
     runs = {
         "world": world_zero_shot_task(settings),
-        "set_difference": set_difference_demo(settings),
-        "classification": classification_demo(settings),
-        "separation": separation_demo(settings),
-        "music": music_demo(settings),
+        "set_difference": set_difference_demo(settings, root),
+        "classification": classification_demo(settings, root),
+        "separation": separation_demo(settings, root),
+        "music": music_demo(settings, root),
     }
     return DemoResult(
         clip_spec=settings.clip,
-        reports=str(reports_dir(settings)),
+        reports=str(reports_dir(root)),
         llm=llm.identity,
         llm_seconds=None if busy is None else round(llm.chat_model.busy_seconds - busy, 1),
         llm_tokens=None if tokens is None else llm.chat_model.generated_tokens - tokens,

@@ -143,8 +143,11 @@ def train_music_retrieval(
             "tracks per mood folder (or per folder, if it is not organised by mood)."
         )
     target = Path(output) if output else default_model_dir(settings)
+    # Checkpoints are keyed by set and config, so they live in the cache whatever the output:
+    # a model published elsewhere (the demo's, a test's) reuses training already done.
+    runs = default_model_dir(settings) / "runs"
     steps.start("train")
-    model, trained, run = train_task(paired, config.training, target / "runs")
+    model, trained, run = train_task(paired, config.training, runs)
     steps.start("evaluate and index")
     scores = {
         "trained": evaluate_retrieval(model, paired),
@@ -154,9 +157,10 @@ def train_music_retrieval(
     }
     if config.compare_dropout:
         twin = config.training.model_copy(update={"text_dropout": 0.0, "video_dropout": 0.0})
-        without, _, _ = train_task(paired, twin, target / "runs")
+        without, _, _ = train_task(paired, twin, runs)
         scores["no text dropout"] = evaluate_retrieval(without, paired)
     # An index beside another model would be wrong: remove it, copy, write the index last.
+    target.mkdir(parents=True, exist_ok=True)
     (target / INDEX).unlink(missing_ok=True)
     for name in ("trimodal.pt", "trimodal.json"):
         write_bytes_whole((run / name).read_bytes(), target / name)

@@ -379,15 +379,20 @@ def test_demo_runs_every_workflow_offline(world_clip_dir, tmp_path):
     # The world CLIP comes from the default user cache dir (trained once by the fixture). On a
     # cold cache the demo also trains the separator and the music model: over 10 minutes on a
     # busy 2-core machine (19 min 44 s measured beside a test run), so it gets most of the
-    # test's 30-minute guard.
+    # test's 30-minute guard. Its outputs go to tmp_path: the user's own demo reports and music
+    # model in the cache dir are not replaced by this run's (made with the tests' small LLM).
+    output = tmp_path / "demo"
     result = _cli(
         "demo",
         "--as-json",
+        "--output",
+        str(output),
         env={"CLIPFLOWS_CACHE_DIR": str(world_clip_dir.parents[2])},
         timeout=1700,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     payload = json.loads(result.stdout)
+    assert Path(payload["reports"]).parent == output
     assert payload["world"]["accuracy"] >= 0.70
     assert str(world_clip_dir) in payload["clip_spec"]
     assert Path(payload["reports"]).is_dir()  # where the closing lines send a person
@@ -400,6 +405,10 @@ def test_demo_runs_every_workflow_offline(world_clip_dir, tmp_path):
     assert llm_run["descriptions"] == "llm" and llm_run["classes"] == 8
     assert 0 < llm_run["pairs_occurring"] < llm_run["pairs_possible"] == 28
     assert {m["method"] for m in llm_run["methods"]} >= {"generic descriptions", "FuDD + fusion"}
+    if llm_run["example"] is not None:  # what the LLM wrote for a pair, read back from the report
+        a, b = llm_run["example"]["classes"]
+        assert a != b and {a.split()[0], b.split()[0]} <= {"red", "blue"}, llm_run["example"]
+        assert all(llm_run["example"]["descriptions"])
     separation = payload["separation"]
     # The floor of tests/test_separation.py, on the held-out mixtures; the one dog-and-violin
     # example is reported, not asserted (it moves with training noise: -0.7 to +11 dB seen).
@@ -408,6 +417,11 @@ def test_demo_runs_every_workflow_offline(world_clip_dir, tmp_path):
     assert Path(separation["separated"]).is_file() and Path(separation["figure"]).is_file()
     music = payload["music"]
     assert music["tracks"] == 28 and len(music["picks"]) == 5
+    assert Path(music["model_dir"]).parent == output
+    # Only the LLM's own descriptions are shown as examples, one per mood, at most three.
+    examples = music["examples"]
+    assert (0 < len(examples) <= 3) if music["description_failures"] < 28 else not examples
+    assert not any(e["description"].startswith("Music tagged") for e in examples), examples
     recall = music["video_recall_at_10"]
     assert recall["trained"] > max(recall["untrained"], recall["random"]), recall
     assert all(len(p["top_tracks"]) == 3 for p in music["picks"])

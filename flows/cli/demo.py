@@ -20,6 +20,15 @@ def demo(
     config: ConfigOption = None,
     clip: ClipOption = None,
     as_json: Annotated[bool, typer.Option(help="Print the results as JSON.")] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Folder for the reports, separated audio and music model (default: the cache "
+            "dir, where the web app finds the music model).",
+        ),
+    ] = None,
 ) -> None:
     """Run the workflows end to end on the embedded defaults (offline) and print the results."""
     started = time.monotonic()
@@ -28,7 +37,7 @@ def demo(
     from clipflows.flows.demo import demo_flow
 
     with flow_session():
-        result = demo_flow(settings)
+        result = demo_flow(settings, str(output) if output else None)
     if as_json:
         console.print_json(result.model_dump_json())
         return
@@ -66,6 +75,12 @@ def demo(
             f"{run.pairs_occurring} of {run.pairs_possible} class pairs share an ambiguity set "
             f"(k={run.k}); {run.llm_calls} LLM calls. Report: {run.report}"
         )
+        if run.example is not None:
+            (a, b), (about_a, about_b) = run.example.classes, run.example.descriptions
+            console.print(
+                f"How the descriptions tell {a!r} from {b!r} ({run.example.attribute}): "
+                f"{about_a!r} / {about_b!r}"
+            )
     sep = result.separation
     console.rule(f"Sound separation: {sep.query!r} from a dog + violin mixture (held-out audio)")
     console.print(
@@ -76,9 +91,16 @@ def demo(
     )
     music = result.music
     console.rule("Music for video: held-out synthetic videos, 28 packaged tracks")
+    fallbacks = (
+        f"{music.description_failures} by their tags, where the LLM's answers never validated"
+        if music.description_failures
+        else "every one by the LLM"
+    )
+    console.print(f"{music.tracks} tracks described ({fallbacks}), for example:")
+    for example in music.examples:
+        console.print(f"  {example.track} (tags: {example.tags}): {example.description!r}")
     console.print(
-        f"{music.tracks} tracks described ({music.description_failures} by their tags: the LLM's "
-        "answers never validated). Video-only queries on held-out tracks, recall@10 / median rank: "
+        "Video-only queries on held-out tracks, recall@10 / median rank: "
         + ", ".join(
             f"{name} {recall:.2f} / {music.median_rank[name]:.0f}"
             for name, recall in music.video_recall_at_10.items()

@@ -92,7 +92,7 @@ def test_music_training_killed_twice_then_resumed(tmp_path, world_spec):
 
     # 2. Killed once the first training checkpoint is on disk.
     def checkpoints() -> list[Path]:
-        return list((output / "runs").glob("*/checkpoint.pt"))
+        return list((cache / "music-retrieval" / "runs").glob("*/checkpoint.pt"))
 
     log = tmp_path / "second.log"
     kill_when(start(script, cache, world_spec, log), lambda: bool(checkpoints()), 600, log)
