@@ -56,3 +56,18 @@ def test_the_world_vocabulary_is_the_world_s_own_constants():
     assert (slots["colour"], slots["shape"]) == (list(COLOURS), list(SHAPES))
     assert (slots["size"], slots["background"]) == (list(SIZES), list(BACKGROUNDS))
     assert slots["count"][:2] == ["one shape", "two shapes"]
+
+
+def test_the_paraphrased_vocabulary_says_each_value_in_its_training_words_too():
+    from clipflows.components.world.lexicon import HELD_OUT_WORDS, TRAINING_WORDS
+    from clipflows.components.world.vocabulary import WORLD_VOCABULARY, paraphrased_vocabulary
+
+    vocabulary = paraphrased_vocabulary().check()
+    assert vocabulary.template == WORLD_VOCABULARY.template
+    for slot, values in WORLD_VOCABULARY.slots.items():
+        words = vocabulary.slots[slot]
+        assert len(words) == len(set(words))
+        for value in values:
+            assert {value, *TRAINING_WORDS.get(value, ())} <= set(words)
+            assert not set(HELD_OUT_WORDS.get(value, ())) & set(words)  # kept back, as ever
+    assert "crimson" not in WORLD_VOCABULARY.slots["colour"]  # the world's own is left as it was

@@ -3,7 +3,9 @@
 Steps (each from an empty cache, so times are real; wall time and generated tokens per step):
 - speed: plain generation against schema-enforced generation, tokens/s, same prompt and model;
 - set_difference: LLM proposals only (no vocabulary candidates), strict judge, 11 world pairs,
-  single shot and with the refiner;
+  single shot and with the refiner, against the caption words whose counts differ most;
+- set_difference_paraphrased: the same, single shot, with captions that say each value in
+  several words ("crimson", "scarlet", "red"), so no single word's count gives the difference;
 - fudd: the 24 world classes: one template, the 80-template ensemble, LLM-written differential
   descriptions (paper rule and fusion) and oracle descriptions from the world's ground truth;
 - music: of the 28 packaged tracks, how many fall back to their tags, and precision@5 by mood
@@ -34,7 +36,15 @@ from clipflows.components.world.model import ensure_world_clip
 from clipflows.flows.runtime.temporary_server import tie_temporary_server
 from clipflows.flows.runtime.worker_models import worker_llm
 
-STEPS = ("speed", "set_difference", "fudd", "music", "assistant", "judge")
+STEPS = (
+    "speed",
+    "set_difference",
+    "set_difference_paraphrased",
+    "fudd",
+    "music",
+    "assistant",
+    "judge",
+)
 MODELS = ("smollm2-135m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b")
 
 
@@ -101,29 +111,32 @@ def speed_step(settings: Settings) -> StepResult:
 # ---- set difference ----------------------------------------------------------------------------
 
 
-def set_difference_step(settings: Settings, images: int) -> StepResult:
+def set_difference_step(settings: Settings, images: int, paraphrased: bool = False) -> StepResult:
     """Strict Acc@1 / Acc@5 of LLM proposals alone over the 11 world pairs, with and without
-    the refiner."""
+    the refiner (single shot only with ``paraphrased`` captions), and of the most uneven caption
+    words alone: the baseline the LLM must beat, since its prompt shows their counts."""
     from clipflows.agents.proposer import uneven_words
     from clipflows.agents.refiner import RefinerConfig
     from clipflows.components.set_difference.evaluation import evaluate
     from clipflows.components.set_difference.ranking import Hypothesis
     from clipflows.components.world.set_pairs import WORLD_SET_PAIRS, world_judge, write_pair
-    from clipflows.components.world.vocabulary import WORLD_VOCABULARY
+    from clipflows.components.world.vocabulary import WORLD_VOCABULARY, paraphrased_vocabulary
     from clipflows.flows.set_difference import set_difference
 
+    vocabulary = paraphrased_vocabulary() if paraphrased else WORLD_VOCABULARY
+    variants = [("single", None)] + ([] if paraphrased else [("refined", RefinerConfig(rounds=2))])
     totals = {"single": [0.0, 0.0], "refined": [0.0, 0.0], "words": [0.0, 0.0]}
     calls, misses, hits = 0, [], []
     with tempfile.TemporaryDirectory() as tmp:
         for pair in WORLD_SET_PAIRS:
             set_a, set_b = write_pair(pair, Path(tmp), count=images)
             judge = world_judge(pair)
-            for variant, refiner in (("single", None), ("refined", RefinerConfig(rounds=2))):
+            for variant, refiner in variants:
                 result = set_difference(
                     str(set_a),
                     str(set_b),
                     settings=settings,
-                    vocabulary=WORLD_VOCABULARY,
+                    vocabulary=vocabulary,
                     refiner=refiner,
                 )
                 evaluation = evaluate(result.ranking, judge)
@@ -147,15 +160,18 @@ def set_difference_step(settings: Settings, images: int) -> StepResult:
                         f"@5 {evaluation.acc_at_5:g}"
                     )
     n = len(WORLD_SET_PAIRS)
+    figures = {
+        f"single shot Acc@1 / @5 ({n} pairs)": f"{totals['single'][0] / n:.2f} / "
+        f"{totals['single'][1] / n:.2f}",
+        "refiner (2 rounds) Acc@1 / @5": f"{totals['refined'][0] / n:.2f} / "
+        f"{totals['refined'][1] / n:.2f}",
+        "no LLM: the most uneven words": f"{totals['words'][0] / n:.2f} / "
+        f"{totals['words'][1] / n:.2f}",
+    }
+    if paraphrased:
+        del figures["refiner (2 rounds) Acc@1 / @5"]
     return StepResult(
-        figures={
-            f"single shot Acc@1 / @5 ({n} pairs)": f"{totals['single'][0] / n:.2f} / "
-            f"{totals['single'][1] / n:.2f}",
-            "refiner (2 rounds) Acc@1 / @5": f"{totals['refined'][0] / n:.2f} / "
-            f"{totals['refined'][1] / n:.2f}",
-            "no LLM: the most uneven words": f"{totals['words'][0] / n:.2f} / "
-            f"{totals['words'][1] / n:.2f}",
-        },
+        figures=figures,
         calls=calls,
         examples=misses + hits[:2],
     )
@@ -295,6 +311,9 @@ def run_step(step: str, settings: Settings, args: argparse.Namespace) -> StepRes
     steps: dict[str, Callable[[], StepResult]] = {
         "speed": lambda: speed_step(settings),
         "set_difference": lambda: set_difference_step(settings, args.images),
+        "set_difference_paraphrased": lambda: set_difference_step(
+            settings, args.images, paraphrased=True
+        ),
         "fudd": lambda: fudd_step(settings, args.k),
         "music": lambda: music_step(settings),
         "assistant": lambda: assistant_step(settings),
@@ -314,19 +333,26 @@ def print_table(results: dict[str, dict[str, StepResult]], steps: list[str]) -> 
     """Steps down, models across; each step closes with wall time, calls and tokens."""
     models = list(results)
     width = max([len(f) for m in models for s in steps for f in results[m][s].figures] + [24])
-    print(f"\n| {'step':16} | {'figure':{width}} | " + " | ".join(models) + " |")
-    print(f"|{'-' * 18}|{'-' * (width + 2)}|" + "|".join("-" * (len(m) + 2) for m in models) + "|")
+    column = max(len(step) for step in steps)
+    print(f"\n| {'step':{column}} | {'figure':{width}} | " + " | ".join(models) + " |")
+    print(
+        f"|{'-' * (column + 2)}|{'-' * (width + 2)}|"
+        + "|".join("-" * (len(m) + 2) for m in models)
+        + "|"
+    )
     for step in steps:
         names = list(dict.fromkeys(f for m in models for f in results[m][step].figures))
         for name in names:
             cells = [results[m][step].figures.get(name, "-") for m in models]
-            print(f"| {step:16} | {name:{width}} | " + " | ".join(cells) + " |")
+            print(f"| {step:{column}} | {name:{width}} | " + " | ".join(cells) + " |")
         cells = []
         for m in models:
             r = results[m][step]
             rate = f", {r.tokens / r.wall_s:.0f} tok/s" if r.tokens and r.wall_s else ""
             cells.append(f"{r.wall_s:.0f} s, {r.calls} calls, {r.tokens} tok{rate}")
-        print(f"| {step:16} | {'wall, LLM calls, tokens':{width}} | " + " | ".join(cells) + " |")
+        print(
+            f"| {step:{column}} | {'wall, LLM calls, tokens':{width}} | " + " | ".join(cells) + " |"
+        )
     for m in models:
         print(f"\n{m}:")
         for step in steps:
@@ -357,7 +383,7 @@ def main() -> None:
     unknown = set(steps) - set(STEPS)
     if unknown:
         parser.error(f"unknown steps {sorted(unknown)}; choose from {', '.join(STEPS)}")
-    needs_clip = {"set_difference", "fudd"} & set(steps)
+    needs_clip = {"set_difference", "set_difference_paraphrased", "fudd"} & set(steps)
     spec = f"local-dir:{ensure_world_clip(default_cache_dir())}" if needs_clip else "world"
     results: dict[str, dict[str, StepResult]] = {}
     with tempfile.TemporaryDirectory() as tmp:
