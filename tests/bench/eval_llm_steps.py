@@ -14,7 +14,7 @@ Steps (each from an empty cache, so times are real; wall time and generated toke
 - judge: agreement of the LLM judge with the strict keyword judge.
 
 Run: ``python tests/bench/eval_llm_steps.py --models smollm2-135m,qwen2.5-coder-0.5b,qwen2.5-coder-1.5b``
-(about 40 minutes for all three on 2 cores; ``--steps`` picks some).
+(about 70 minutes for all three on 2 busy cores, the 1.5B half of it; ``--steps`` picks some).
 """
 
 from __future__ import annotations
