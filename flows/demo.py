@@ -145,11 +145,14 @@ def confused_pair_example(result: ClassifyResult) -> DescribedPair | None:
     order = [(c.class_a, c.class_b) for c in result.confused]
     order += [(book.class_names[i], book.class_names[j]) for i, j in sorted(book.pairs)]
     for a, b in order:
-        first, second = book.descriptions_of(book.index(a), book.index(b))
-        if first:
-            entry = book.pairs[tuple(sorted((book.index(a), book.index(b))))][0]
+        i, j = book.index(a), book.index(b)
+        entries = book.pairs.get((min(i, j), max(i, j)))
+        if entries:
+            about_a, about_b = book.descriptions_of(i, j)
             return DescribedPair(
-                classes=(a, b), attribute=entry.attr_type, descriptions=(first[0], second[0])
+                classes=(a, b),
+                attribute=entries[0].attr_type,
+                descriptions=(about_a[0], about_b[0]),
             )
     return None
 
