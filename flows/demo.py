@@ -240,9 +240,8 @@ def separation_demo(settings: Settings, output: Path) -> SeparationDemo:
 
 def music_demo(settings: Settings, output: Path) -> MusicDemo:
     """Describe the packaged tracks, train the video -> music model, recommend for samples."""
-    from clipflows.components.music.library import LibraryTrack, MusicLibrary
+    from clipflows.components.music.library import LibraryTrack, read_tracks
     from clipflows.components.music.tracks import packaged_tracks_dir
-    from clipflows.components.sentence import SentenceEncoder
     from clipflows.flows.music_library import describe_library
     from clipflows.flows.music_retrieval import recommend, sample_videos, train_music_retrieval
 
@@ -264,9 +263,8 @@ def music_demo(settings: Settings, output: Path) -> MusicDemo:
         )
     video_scores = {name: s["video"] for name, s in trained.scores.items()}
     video_scores["random"] = trained.scores["trained"]["chance"]
-    tracks = MusicLibrary.load(library, SentenceEncoder(settings)).tracks
     first_of_mood: dict[str | None, LibraryTrack] = {}
-    for track in tracks:
+    for track in read_tracks(library):
         if track.path not in described.description_failures:
             first_of_mood.setdefault(track.mood, track)
     return MusicDemo(

@@ -63,6 +63,13 @@ def missing_tracks(tracks: list[LibraryTrack]) -> list[str]:
     return [t.path for t in tracks if not Path(t.path).is_file()]
 
 
+def read_tracks(folder: Path) -> list[LibraryTrack]:
+    """A saved library's tracks alone: no indexes read, no encoder loaded."""
+    return [
+        LibraryTrack.model_validate(t) for t in json.loads((folder / FILES["tracks"]).read_text())
+    ]
+
+
 class MusicLibrary:
     """Tracks plus one vector index per searchable field."""
 
@@ -108,10 +115,7 @@ class MusicLibrary:
             from clipflows.components.sentence import SentenceEncoder
 
             encoder = SentenceEncoder()
-        tracks = [
-            LibraryTrack.model_validate(t)
-            for t in json.loads((folder / FILES["tracks"]).read_text())
-        ]
+        tracks = read_tracks(folder)
         if missing := missing_tracks(tracks):
             raise ClipflowsError(
                 f"The music library in {folder} names {len(missing)} track(s) that are not on "
