@@ -160,16 +160,15 @@ def set_difference_step(settings: Settings, images: int, paraphrased: bool = Fal
                         f"@5 {evaluation.acc_at_5:g}"
                     )
     n = len(WORLD_SET_PAIRS)
-    figures = {
-        f"single shot Acc@1 / @5 ({n} pairs)": f"{totals['single'][0] / n:.2f} / "
-        f"{totals['single'][1] / n:.2f}",
-        "refiner (2 rounds) Acc@1 / @5": f"{totals['refined'][0] / n:.2f} / "
-        f"{totals['refined'][1] / n:.2f}",
-        "no LLM: the most uneven words": f"{totals['words'][0] / n:.2f} / "
-        f"{totals['words'][1] / n:.2f}",
+    names = {
+        "single": f"single shot Acc@1 / @5 ({n} pairs)",
+        "refined": "refiner (2 rounds) Acc@1 / @5",
+        "words": "no LLM: the most uneven words",
     }
-    if paraphrased:
-        del figures["refiner (2 rounds) Acc@1 / @5"]
+    figures = {
+        names[key]: f"{totals[key][0] / n:.2f} / {totals[key][1] / n:.2f}"
+        for key in [*(variant for variant, _ in variants), "words"]
+    }
     return StepResult(
         figures=figures,
         calls=calls,
