@@ -3,15 +3,21 @@ web app's progress bar), and only them."""
 
 from __future__ import annotations
 
+import contextvars
+import re
 import threading
 
+import pytest
 from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from clipflows.flows.runtime.chunks import in_chunks
 from clipflows.flows.runtime.progress import (
     ProgressEvent,
     ProgressTracker,
     Steps,
+    counted_together,
     log_progress,
     watch_progress,
 )
@@ -89,7 +95,85 @@ def test_the_tracker_sums_loops_running_at_once_and_never_goes_back():
     tracker(ProgressEvent(step.step, 0.25, 0.5, key=2, label="shard 2", done=0, total=10))
     tracker(ProgressEvent(step.step, 0.25, 0.5, key=1, label="shard 1", done=5, total=10))
     fraction, text = tracker.snapshot()
-    assert fraction == 0.25 + 0.25 * 5 / 20 and text == "encode (step 2 of 4) · shard 1: 5/10"
+    assert fraction == 0.25 + 0.25 * 5 / 20 and text == "encode (step 2 of 4) · 2 parts: 5/20"
     tracker(ProgressEvent("rank (step 3 of 4)", 0.5, 0.75))
     tracker(ProgressEvent(step.step, 0.25, 0.5, key=1, label="shard 1", done=6, total=10))
     assert tracker.snapshot() == (0.5, "rank (step 3 of 4)")  # a late count of an earlier step
+
+
+class _Shown:
+    """What a progress bar shows, event after event (as the page's bar polls the tracker)."""
+
+    def __init__(self) -> None:
+        self.tracker, self.seen, self._lock = ProgressTracker(), [], threading.Lock()
+
+    def __call__(self, event: ProgressEvent) -> None:
+        with self._lock:
+            self.tracker(event)
+            self.seen.append(self.tracker.snapshot())
+
+    def counts(self) -> list[tuple[int, int]]:
+        found = (re.search(r"(\d+)/(\d+)$", text) for _, text in self.seen)
+        return [(int(m[1]), int(m[2])) for m in found if m]
+
+
+def test_loops_of_parallel_threads_counted_together_add_up_and_never_go_back():
+    shown = _Shown()
+
+    def chunk(index: int) -> None:
+        report = log_progress(f"chunk {index}")
+        for done in range(1, 11):
+            report(done, 10)
+
+    with watch_progress(shown):
+        steps = Steps("prepare", "describe")
+        steps.start("prepare")
+        steps.start("describe")
+        with counted_together("describe 40 pairs", 40):
+            threads = [
+                threading.Thread(target=contextvars.copy_context().run, args=(chunk, i))
+                for i in range(4)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    fractions = [fraction for fraction, _ in shown.seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    counts = shown.counts()
+    assert [done for done, _ in counts] == list(range(1, 41))  # one count, one step at a time
+    assert {total for _, total in counts} == {40}
+    assert shown.seen[-1][1] == "describe (step 2 of 2) · describe 40 pairs: 40/40"
+
+
+@task(cache_policy=NO_CACHE)
+def describe_chunk(pairs: list[int]) -> tuple[dict, dict, int]:
+    report = log_progress(f"describe {len(pairs)} pairs")
+    for done, _ in enumerate(pairs, start=1):
+        report(done, len(pairs))
+    return {pair: str(pair) for pair in pairs}, {}, len(pairs)
+
+
+@flow(task_runner=ThreadPoolTaskRunner(max_workers=3))
+def chunked(pairs: list[int]) -> dict:
+    steps = Steps("first pass", "describe the confusable pairs", "second pass")
+    steps.start("first pass")
+    steps.start("describe the confusable pairs")
+    results, _, calls = in_chunks(describe_chunk, pairs, 4, "pairs", "describe pairs")
+    steps.start("second pass")
+    return {"results": results, "calls": calls}
+
+
+def test_chunks_of_a_step_show_one_count_of_all_their_items(prefect_harness):
+    shown = _Shown()
+    with watch_progress(shown):
+        out = chunked(list(range(18)))  # 5 chunks: 4, 4, 4, 4, 2 pairs
+    assert len(out["results"]) == 18 and out["calls"] == 18
+    during = [(f, t) for f, t in shown.seen if t.startswith("describe the confusable pairs")]
+    counts = shown.counts()
+    assert [done for done, _ in counts] == sorted(done for done, _ in counts)
+    assert {total for _, total in counts} == {18} and counts[-1] == (18, 18)
+    assert during[-1][0] == pytest.approx(2 / 3)
+    assert during[-1][1] == "describe the confusable pairs (step 2 of 3) · describe pairs: 18/18"
+    fractions = [fraction for fraction, _ in shown.seen]
+    assert fractions == sorted(fractions)

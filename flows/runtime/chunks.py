@@ -2,7 +2,8 @@
 
 A describe task takes one chunk of items (class pairs, tracks) and returns what it wrote, what
 failed and how many LLM calls it made; :func:`in_chunks` submits every chunk at once and merges
-the three in chunk order, so any runner gives the result a single task would.
+the three in chunk order, so any runner gives the result a single task would. The chunks'
+progress is one count of all the items (``counted_together``), not one per chunk.
 """
 
 from __future__ import annotations
@@ -12,26 +13,35 @@ from typing import Any
 
 from prefect import unmapped
 
+from clipflows.flows.runtime.progress import counted_together
+
 
 def in_chunks(
-    task: Any, items: Sequence | Mapping, size: int, argument: str, **shared: Any
+    task: Any,
+    items: Sequence | Mapping,
+    size: int,
+    argument: str,
+    progress_label: str | None = None,
+    **shared: Any,
 ) -> tuple[dict, dict[str, str], int]:
     """Run ``task`` on chunks of ``size`` items (passed as ``argument``; a mapping is cut into
     smaller mappings), ``shared`` keyword arguments going to every chunk; returns the merged
-    (results, failures, LLM calls)."""
+    (results, failures, LLM calls). Progress shows as ``progress_label`` (default: the task's
+    name) with the items done in all chunks together."""
     if size < 1:
         raise ValueError(f"A chunk needs at least one item, not {size}.")
     listed = list(items.items()) if isinstance(items, Mapping) else list(items)
     chunks = [listed[start : start + size] for start in range(0, len(listed), size)]
     if isinstance(items, Mapping):
         chunks = [dict(chunk) for chunk in chunks]
-    futures = task.map(**{argument: chunks}, **{k: unmapped(v) for k, v in shared.items()})
     results: dict = {}
     failures: dict[str, str] = {}
     calls = 0
-    for future in futures:
-        done, failed, chunk_calls = future.result()
-        results.update(done)
-        failures.update(failed)
-        calls += chunk_calls
+    with counted_together(progress_label or task.name, len(listed)):
+        futures = task.map(**{argument: chunks}, **{k: unmapped(v) for k, v in shared.items()})
+        for future in futures:
+            done, failed, chunk_calls = future.result()
+            results.update(done)
+            failures.update(failed)
+            calls += chunk_calls
     return results, failures, calls

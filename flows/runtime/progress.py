@@ -6,6 +6,10 @@ report through ``log_progress``. Events reach a watcher installed with ``watch_p
 held in a context variable, so it follows the run into the flow and into the tasks a thread
 runner starts (Prefect copies the context into them), and never reaches other runs or sessions.
 Tasks that run in other processes (Dask) still log; they send no events.
+
+Work cut into parallel chunks or shards is counted inside ``counted_together``: their loops add
+up to one count of the whole step, known in full from the start, so neither the count nor the
+bar goes back when another chunk reports or starts.
 """
 
 from __future__ import annotations
@@ -44,8 +48,27 @@ class _Scope:
     end: float
 
 
-_SCOPE: ContextVar[_Scope | None] = ContextVar("clipflows_progress", default=None)
 _KEYS = itertools.count()
+_Logger = logging.Logger | logging.LoggerAdapter
+
+
+class _Together:
+    """One count shared by the loops of parallel chunks: each loop's latest count, summed."""
+
+    def __init__(self, label: str, total: int):
+        self.label, self.total, self.key = label, total, next(_KEYS)
+        self.lock = threading.Lock()
+        self.loops: dict[object, int] = {}
+        self.last_logged = 0.0
+
+    def add(self, loop: object, done: int) -> int:
+        """Record ``loop``'s count (callers hold ``lock``); returns the combined count."""
+        self.loops[loop] = done
+        return min(self.total, sum(self.loops.values()))
+
+
+_SCOPE: ContextVar[_Scope | None] = ContextVar("clipflows_progress", default=None)
+_TOGETHER: ContextVar[_Together | None] = ContextVar("clipflows_together", default=None)
 
 
 @contextmanager
@@ -82,14 +105,30 @@ class Steps:
         scope.watcher(ProgressEvent(scope.step, scope.start, scope.end))
 
 
+@contextmanager
+def counted_together(label: str, total: int) -> Iterator[None]:
+    """Count the ``log_progress`` loops started inside this block (in the tasks submitted here,
+    one loop per task, each counting its own items) as one count of ``total`` items: parallel
+    chunks add up instead of each showing its own count."""
+    token = _TOGETHER.set(_Together(label, total))
+    try:
+        yield
+    finally:
+        _TOGETHER.reset(token)
+
+
 def log_progress(label: str, every_s: float = 5.0) -> Callable[..., None]:
     """A callback(done, total, *extra) that logs at most every ``every_s`` seconds, and at the
-    end; every call is also an event for a watcher of this run, if any."""
+    end; every call is also an event for a watcher of this run, if any. Inside
+    ``counted_together`` the count logged and sent is the combined one of all its loops."""
     try:
         logger = get_run_logger()
     except MissingContextError:  # called outside a flow run (a flow's ``.fn``, a test)
         logger = logging.getLogger("clipflows.progress")
-    scope, key = _SCOPE.get(), next(_KEYS)
+    scope, together = _SCOPE.get(), _TOGETHER.get()
+    if together is not None:
+        return _report_together(together, scope, logger, every_s)
+    key = next(_KEYS)
     last = 0.0
 
     def report(done: int, total: int, *extra: float) -> None:
@@ -101,17 +140,59 @@ def log_progress(label: str, every_s: float = 5.0) -> Callable[..., None]:
         now = time.monotonic()
         if done == total or now - last >= every_s:
             last = now
-            suffix = "".join(f" {value:.4f}" for value in extra)
-            logger.info(f"{label}: {done}/{total} ({100 * done / max(total, 1):.0f}%){suffix}")
+            _log(logger, label, done, total, extra)
 
     return report
+
+
+def _report_together(
+    together: _Together, scope: _Scope | None, logger: _Logger, every_s: float
+) -> Callable[..., None]:
+    """A loop's callback that adds its count to ``together``'s. A task's retry counts again
+    from zero in its own task run's place, not on top of the failed try."""
+    loop = _task_run_id() or next(_KEYS)
+
+    def report(done: int, total: int, *extra: float) -> None:
+        with together.lock:  # sent in order: the combined count never goes back
+            combined = together.add(loop, done)
+            if scope is not None:
+                scope.watcher(
+                    ProgressEvent(
+                        scope.step,
+                        scope.start,
+                        scope.end,
+                        together.key,
+                        together.label,
+                        combined,
+                        together.total,
+                    )
+                )
+            now = time.monotonic()
+            if combined == together.total or now - together.last_logged >= every_s:
+                together.last_logged = now
+                _log(logger, together.label, combined, together.total, extra)
+
+    return report
+
+
+def _task_run_id() -> object | None:
+    """The id of the Prefect task run this code runs in, or None outside one."""
+    from prefect.context import TaskRunContext
+
+    context = TaskRunContext.get()
+    return context.task_run.id if context is not None else None
+
+
+def _log(logger: _Logger, label: str, done: int, total: int, extra: tuple) -> None:
+    suffix = "".join(f" {value:.4f}" for value in extra)
+    logger.info(f"{label}: {done}/{total} ({100 * done / max(total, 1):.0f}%){suffix}")
 
 
 class ProgressTracker:
     """A watcher that keeps the latest state of a run: the fraction done and what runs now.
 
-    Counts of one step are summed over its loops (shards encoding at once); the fraction never
-    goes back."""
+    Counts of one step are summed over its loops (shards encoding at once) and shown as one
+    count; the fraction never goes back."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -129,9 +210,12 @@ class ProgressTracker:
                 self._range, self._counts = (event.start, event.end), {}
             if event.key is not None:
                 self._counts[event.key] = (event.done, event.total)
-                self._detail = f"{event.label}: {event.done}/{event.total}"
             done = sum(d for d, _ in self._counts.values())
             total = sum(t for _, t in self._counts.values())
+            if len(self._counts) == 1:
+                self._detail = f"{event.label}: {done}/{total}"
+            elif self._counts:  # loops not counted together: one count of them all
+                self._detail = f"{len(self._counts)} parts: {done}/{total}"
             within = min(1.0, done / total) if total else 0.0
             start, end = self._range
             self._fraction = max(self._fraction, start + (end - start) * within)
