@@ -20,7 +20,8 @@ st.markdown(
     "- **Music for video** (prompt analogies): tracks for a video and an optional wish in "
     "words, with tags and LLM descriptions; optionally a MusicGen clip.\n"
     "- **Assistant**: ask in words; the LLM plans which workflows to run.\n"
-    "- **Runs**: reports of earlier runs."
+    "- **Runs**: reports of earlier runs on this machine: from this app, the terminal "
+    "(`-o DIR`), the assistant and deployments."
 )
 config = settings()
 status = llm_status(config.llm)
