@@ -1,13 +1,78 @@
-"""The deployment registry builds every deployment; prefect.yaml matches it; the compose file
-names real Dockerfiles."""
+"""The deployment registry builds every deployment; prefect.yaml matches it; every deployment's
+parameters are valid for its flow; the compose file names real Dockerfiles, whose images install
+what `make install` installs."""
 
 from pathlib import Path
 
+import pytest
 import yaml
+from prefect.flows import load_flow_from_entrypoint
 
-from clipflows.flows.runtime.deployments import DEPLOYMENTS, build_deployments
+from clipflows.components.settings import DEFAULT_CLIP
+from clipflows.flows.runtime.deployments import (
+    DEPLOYMENTS,
+    TINY_ARCHITECTURE,
+    build_deployments,
+    load_flow,
+)
 
 REPO = Path(__file__).resolve().parents[1]
+WORLD_DEPLOYMENTS = {"demo", "weekly-train-music-retrieval", "recommend-music"}
+
+
+def _yaml_deployments() -> dict[str, dict]:
+    config = yaml.safe_load((REPO / "prefect.yaml").read_text())
+    return {d["name"]: d for d in config["deployments"]}
+
+
+def _parameter_sets() -> list[tuple[str, str, object, dict]]:
+    """(source, name, flow, parameters) for every deployment in the registry and prefect.yaml,
+    each flow loaded as that source's runner loads it."""
+    registry = [
+        ("registry", name, load_flow(spec.flow), spec.parameters)
+        for name, spec in DEPLOYMENTS.items()
+    ]
+    from_yaml = [
+        (
+            "prefect.yaml",
+            name,
+            load_flow_from_entrypoint(d["entrypoint"]),
+            d.get("parameters") or {},
+        )
+        for name, d in _yaml_deployments().items()
+    ]
+    return registry + from_yaml
+
+
+def test_every_deployments_parameters_are_valid_for_its_flows_signature(monkeypatch):
+    monkeypatch.delenv("CLIPFLOWS_CLIP", raising=False)  # a worker's settings: the default CLIP
+    invalid, clips = {}, {}
+    for source, name, flow, parameters in _parameter_sets():
+        try:  # what Prefect does before a run: one error naming each bad parameter
+            validated = flow.validate_parameters(parameters)
+        except Exception as error:  # noqa: BLE001 - every failure is listed, not just the first
+            invalid[f"{source}: {name}"] = str(error)
+            continue
+        if "settings" in flow.parameters.properties:
+            settings = validated.get("settings")
+            clips[name] = settings.clip if settings is not None else DEFAULT_CLIP
+    assert invalid == {}
+    # World data names the world CLIP; a user's images get the default.
+    assert {name for name, clip in clips.items() if clip == "world"} == WORLD_DEPLOYMENTS
+
+
+def test_train_clip_deploys_what_the_command_trains_without_init():
+    from clipflows.components.world.recipe import TINY_ARCHITECTURE as COMMAND_DEFAULT
+
+    assert TINY_ARCHITECTURE == COMMAND_DEFAULT
+    assert DEPLOYMENTS["train-clip"].parameters["config"] == {"architecture": COMMAND_DEFAULT}
+
+
+@pytest.mark.parametrize("name", sorted(DEPLOYMENTS))
+def test_a_wrong_parameter_is_refused_by_the_same_validation(name):
+    flow = load_flow(DEPLOYMENTS[name].flow)
+    with pytest.raises(Exception, match="not_a_parameter|unexpected keyword"):
+        flow.validate_parameters({**DEPLOYMENTS[name].parameters, "not_a_parameter": 1})
 
 
 def test_every_deployment_builds_with_its_schedule_and_parameters():
@@ -20,8 +85,7 @@ def test_every_deployment_builds_with_its_schedule_and_parameters():
 
 
 def test_prefect_yaml_defines_the_registry_deployments_on_a_process_pool():
-    config = yaml.safe_load((REPO / "prefect.yaml").read_text())
-    deployments = {d["name"]: d for d in config["deployments"]}
+    deployments = _yaml_deployments()
     assert set(deployments) == set(DEPLOYMENTS)
     for name, spec in DEPLOYMENTS.items():
         deployment = deployments[name]
@@ -42,3 +106,23 @@ def test_compose_services_build_from_files_in_the_repository():
             context = (REPO / "deploy/docker" / service["build"]["context"]).resolve()
             assert context == REPO and (context / service["build"]["dockerfile"]).is_file()
     assert services["worker"]["environment"]["CLIPFLOWS_LLM__BASE_URL"] == "http://vllm:8000/v1"
+
+
+def _runs(dockerfile: Path) -> str:
+    """A Dockerfile's RUN instructions, continuation lines joined."""
+    text = dockerfile.read_text().replace("\\\n", " ")
+    return "\n".join(line for line in text.splitlines() if line.startswith("RUN "))
+
+
+def test_the_images_install_through_the_install_script_make_install_calls():
+    worker, app = (REPO / "deploy/docker" / f"Dockerfile.{n}" for n in ("worker", "app"))
+    assert "deploy/install.sh python" in _runs(worker)
+    assert "FROM clipflows-worker" in app.read_text()  # the same packages, another command
+    for dockerfile in (worker, app):
+        assert "pip install" not in _runs(dockerfile), dockerfile.name  # no list of their own
+
+
+def test_make_install_calls_the_install_script_the_images_call():
+    makefile = (REPO / "Makefile").read_text()
+    assert "deploy/install.sh $(PY)" in makefile
+    assert "pip install" not in makefile  # every package comes from the one script

@@ -26,8 +26,22 @@ class DeploymentSpec(BaseModel):
     description: str = ""
 
 
+# What `clipflows train-clip` trains without --init: a new tiny open_clip model
+# (components.world.recipe.TINY_ARCHITECTURE, which a test keeps this equal to; written out so
+# this registry imports nothing heavy).
+TINY_ARCHITECTURE = {
+    "embed_dim": 128,
+    "vision_cfg": {"image_size": 64, "layers": [1, 1, 1, 1], "width": 16, "head_width": 64},
+    "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 128, "heads": 2, "layers": 3},
+}
+# Deployments on world data name the world CLIP (the default is a real CLIP, for a user's
+# images): the demo, and the music-retrieval pair, whose model learns from synthetic videos drawn
+# in the world's shapes and colours and encodes a video with the CLIP it was trained with.
+WORLD_SETTINGS = {"clip": "world"}
+
 # Example schedules; parameters are JSON so they can be edited in the Prefect UI or
-# overridden with `prefect deployment run NAME --param k=v`.
+# overridden with `prefect deployment run NAME --param k=v`. Every set is valid for its flow's
+# signature (tests/test_deploy_files.py validates them as Prefect does before a run).
 DEPLOYMENTS: dict[str, DeploymentSpec] = {
     "nightly-set-difference": DeploymentSpec(
         flow="clipflows.flows.set_difference:set_difference",
@@ -54,7 +68,11 @@ DEPLOYMENTS: dict[str, DeploymentSpec] = {
     ),
     "train-clip": DeploymentSpec(
         flow="clipflows.flows.train_clip:train_clip_flow",
-        parameters={"data": "/data/captions", "output": "/data/models/clip", "config": {}},
+        parameters={
+            "data": "/data/captions",
+            "output": "/data/models/clip",
+            "config": {"architecture": TINY_ARCHITECTURE},
+        },
         description="On demand: train or resume an open_clip model on an image-caption folder.",
     ),
     "weekly-evaluate-separation": DeploymentSpec(
@@ -80,7 +98,11 @@ DEPLOYMENTS: dict[str, DeploymentSpec] = {
     ),
     "weekly-train-music-retrieval": DeploymentSpec(
         flow="clipflows.flows.music_retrieval:train_music_retrieval",
-        parameters={"library_dir": "/data/music-index", "output": "/data/models/music"},
+        parameters={
+            "library_dir": "/data/music-index",
+            "output": "/data/models/music",
+            "settings": WORLD_SETTINGS,
+        },
         cron="0 6 * * 1",
         description="Weekly: retrain video/text -> music on the described library; held-out recall.",
     ),
@@ -92,11 +114,13 @@ DEPLOYMENTS: dict[str, DeploymentSpec] = {
             "k": 5,
             "model_dir": "/data/models/music",
             "output": "/data/music-picks",
+            "settings": WORLD_SETTINGS,
         },
         description="On demand: rank library tracks for a video and an optional wish in words.",
     ),
     "demo": DeploymentSpec(
         flow="clipflows.flows.demo:demo_flow",
+        parameters={"settings": WORLD_SETTINGS},
         cron="30 4 * * *",
         description="Daily smoke run of the offline demo (world CLIP, set difference, FuDD).",
     ),
