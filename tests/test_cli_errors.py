@@ -138,6 +138,52 @@ def test_other_commands_refuse_a_missing_input_in_one_line_before_prefect(comman
     assert says.format(tmp=tmp_path) in line
 
 
+def test_separate_refuses_a_file_that_is_not_audio_in_one_line_without_decoder_notes(tmp_path):
+    notes = tmp_path / "notes.mp3"
+    notes.write_text("hello, this is not audio at all\n")  # libmpg123 prints three notes on it
+    line, _ = _checked_early("separate", str(notes), "dog barking", imported="['torch']")
+    assert line.startswith(f"Error: {notes}: not a readable audio file")
+
+
+def test_music_search_refuses_a_missing_index_before_the_sentence_model_loads(tmp_path):
+    line, _ = _checked_early("music-search", "calm piano", "--index", str(tmp_path / "nope"))
+    assert line == (
+        f"Error: No described music library: {tmp_path / 'nope'} is not a folder. Give --index "
+        "the folder `clipflows music-describe -o FOLDER` wrote, or run `clipflows "
+        f"music-describe -o {tmp_path / 'nope'}` first."
+    )
+
+
+def test_music_search_names_the_files_a_partial_index_lacks(tmp_path):
+    (tmp_path / "index").mkdir()
+    (tmp_path / "index" / "tracks.json").write_text("[]")
+    line, _ = _checked_early("music-search", "calm piano", "--index", str(tmp_path / "index"))
+    assert f"{tmp_path / 'index'} lacks description.faiss, tags.faiss." in line
+
+
+EMPTY_DESCRIPTION = "Error: The description is empty: say in words what music to make."
+
+
+@pytest.mark.parametrize(
+    "command, says",
+    [
+        (["music-generate", "", "-o", "{out}"], EMPTY_DESCRIPTION),
+        (["music-generate", "  ", "-o", "{out}"], EMPTY_DESCRIPTION),
+        (["music-search", " "], "Error: The query is empty: say in words what you want to hear."),
+        (
+            ["music-search", "piano", "--field", "mood"],
+            "Error: --field 'mood' is not one of description, tags.",
+        ),
+    ],
+)
+def test_an_empty_or_wrong_music_request_is_one_error_line_before_any_model(
+    command, says, tmp_path
+):
+    out = tmp_path / "out.wav"
+    line, _ = _checked_early(*(a.format(out=out) for a in command))
+    assert line == says and not out.exists()
+
+
 def test_models_imports_neither_torch_nor_prefect(tmp_path):
     result = _run(RUN_CLI, "models", env={"CLIPFLOWS_CACHE_DIR": str(tmp_path / "cache")})
     assert result.returncode == 0, result.stderr[-3000:]

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from clipflows.components.errors import InputNotFoundError
+from clipflows.components.errors import ClipflowsError, EmptyInputError, InputNotFoundError
 from clipflows.flows.cli.common import ConfigOption, console, load_cli_settings
 from clipflows.flows.cli.session import flow_session
 
@@ -49,12 +49,38 @@ def music_search(
     config: ConfigOption = None,
 ) -> None:
     """Search a described library by text."""
+    if not query.strip():
+        raise EmptyInputError("The query is empty: say in words what you want to hear.")
+    if field not in SEARCH_FIELDS:
+        raise ClipflowsError(f"--field {field!r} is not one of {', '.join(SEARCH_FIELDS)}.")
+    settings = load_cli_settings(config)
+    folder = check_library(index or settings.cache_dir / "music-library")
     from clipflows.components.music.library import MusicLibrary
     from clipflows.components.sentence import SentenceEncoder
 
-    settings = load_cli_settings(config)
-    library = MusicLibrary.load(index or settings.cache_dir / "music-library", SentenceEncoder())
+    library = MusicLibrary.load(folder, SentenceEncoder())
     console.print(search_table(library.search_text(query, k, field)))  # type: ignore[arg-type]
+
+
+SEARCH_FIELDS = ("description", "tags")
+
+
+def check_library(folder: Path) -> Path:
+    """``folder`` if it holds a described library's files; else one error naming what is missing
+    and the command that writes them, before the sentence encoder loads (seconds)."""
+    from clipflows.components.music.library import FILES
+
+    if not folder.is_dir():
+        missing = f"{folder} is not a folder"
+    else:
+        absent = [name for name in FILES.values() if not (folder / name).is_file()]
+        if not absent:
+            return folder
+        missing = f"{folder} lacks {', '.join(absent)}"
+    raise InputNotFoundError(
+        f"No described music library: {missing}. Give --index the folder `clipflows "
+        f"music-describe -o FOLDER` wrote, or run `clipflows music-describe -o {folder}` first."
+    )
 
 
 def search_table(results: list) -> Table:
@@ -82,6 +108,8 @@ def music_generate(
     ] = "facebook/musicgen-small",
 ) -> None:
     """Generate a clip with MusicGen (needs its weights; 'debug' runs audiocraft's tiny model)."""
+    if not description.strip():
+        raise EmptyInputError("The description is empty: say in words what music to make.")
     from clipflows.components.music.generation import MusicGenerator
 
     clip = MusicGenerator(model).generate(description, seconds, output)

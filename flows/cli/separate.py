@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -35,7 +39,8 @@ def separate(
     """Keep the sound a text query describes; also writes the residual and a spectrogram."""
     from clipflows.components.audio import audio_duration
 
-    audio_duration(audio)  # AudioError naming a missing or unreadable file, before any server
+    with native_stderr_quiet():
+        audio_duration(audio)  # AudioError naming a missing or unreadable file, before any server
     settings = load_cli_settings(config)
     from clipflows.flows.separation import separate as separate_flow
 
@@ -58,6 +63,21 @@ def separate(
         f"{result.seconds:.1f} s separated for {query!r}: {result.separated} at {rate} "
         f"(residual {result.residual}, figure {result.figure})"
     )
+
+
+@contextlib.contextmanager
+def native_stderr_quiet() -> Iterator[None]:
+    """Native decoders' own notes (libmpg123's "Note: Illegal Audio-MPEG-Header ...") kept off
+    the terminal while a file is probed; the error that follows says what is wrong, once."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def train_separator(
