@@ -10,7 +10,7 @@ from rich.table import Table
 
 from clipflows.components.errors import ClipflowsError, EmptyInputError, InputNotFoundError
 from clipflows.flows.cli.common import ConfigOption, console, load_cli_settings
-from clipflows.flows.cli.session import flow_session
+from clipflows.flows.cli.session import flow_session, quiet_libraries
 
 
 def music_describe(
@@ -58,8 +58,10 @@ def music_search(
     from clipflows.components.music.library import MusicLibrary
     from clipflows.components.sentence import SentenceEncoder
 
-    library = MusicLibrary.load(folder, SentenceEncoder())
-    console.print(search_table(library.search_text(query, k, field)))  # type: ignore[arg-type]
+    with quiet_libraries():
+        library = MusicLibrary.load(folder, SentenceEncoder())
+        results = library.search_text(query, k, field)  # type: ignore[arg-type]
+    console.print(search_table(results))
 
 
 SEARCH_FIELDS = ("description", "tags")
@@ -112,7 +114,8 @@ def music_generate(
         raise EmptyInputError("The description is empty: say in words what music to make.")
     from clipflows.components.music.generation import MusicGenerator
 
-    clip = MusicGenerator(model).generate(description, seconds, output)
+    with quiet_libraries():
+        clip = MusicGenerator(model).generate(description, seconds, output)
     console.print(
         f"{clip.duration_s:.1f} s at {clip.sample_rate} Hz from {clip.model}: {clip.path}"
     )

@@ -11,6 +11,7 @@ what failed. ``--verbose`` shows them all; the log file always has them.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import logging
 import os
 import sys
@@ -140,6 +141,45 @@ def _console_and_file(state: CliState) -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def quiet_libraries(state: CliState | None = None) -> Iterator[None]:
+    """Unless --verbose, libraries' own notices kept off the terminal for this block: the
+    warnings of transformers (its LOAD REPORT table) and its "Loading weights" bars, and
+    xFormers' warning that its extensions do not match this torch. Set through their public
+    logging APIs and restored on exit; errors still show, and downloads keep their bars."""
+    state = state or current_state()
+    if state.verbose:
+        yield
+        return
+    xformers = logging.getLogger("xformers")
+    xformers_level = xformers.level
+    xformers.setLevel(logging.ERROR)
+    restore = None
+    if importlib.util.find_spec("transformers") is not None:
+        from huggingface_hub.utils import are_progress_bars_disabled, enable_progress_bars
+        from transformers.utils import logging as transformers_logging
+
+        verbosity = transformers_logging.get_verbosity()
+        bars = transformers_logging.is_progress_bar_enabled()
+        hub_bars = not are_progress_bars_disabled()
+        transformers_logging.set_verbosity_error()
+        transformers_logging.disable_progress_bar()  # turns the hub's bars off too
+        if hub_bars:
+            enable_progress_bars()
+
+        def restore() -> None:
+            transformers_logging.set_verbosity(verbosity)
+            if bars:
+                transformers_logging.enable_progress_bar()
+
+    try:
+        yield
+    finally:
+        xformers.setLevel(xformers_level)
+        if restore is not None:
+            restore()
+
+
+@contextlib.contextmanager
 def flow_session() -> Iterator[None]:
     """Run flows under Prefect settings for the command line, without tracebacks on the
     console (unless --verbose), with every log record in the log file.
@@ -147,7 +187,7 @@ def flow_session() -> Iterator[None]:
     The temporary server's start-up timeout and disabled analytics are defaults for this block
     only (Prefect's ``temporary_settings``, which the server process inherits); values set in
     the environment or a Prefect profile win. A server that still does not start is one error
-    saying what to do.
+    saying what to do. Libraries' notices are quietened (:func:`quiet_libraries`).
     """
     state = current_state()
     import prefect  # noqa: F401 - configures Prefect's logging, which _console_and_file adjusts
@@ -161,7 +201,11 @@ def flow_session() -> Iterator[None]:
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: EPHEMERAL_STARTUP_TIMEOUT_S,
         PREFECT_SERVER_ANALYTICS_ENABLED: False,  # an offline machine must not try to phone home
     }
-    with temporary_settings(set_defaults=defaults), _console_and_file(state):
+    with (
+        temporary_settings(set_defaults=defaults),
+        _console_and_file(state),
+        quiet_libraries(state),
+    ):
         try:
             yield
         except RuntimeError as error:
