@@ -3,7 +3,8 @@
 #   deploy/local-stack.sh start [deployment ...]   # prints the UI address; state in $STACK_DIR
 #   deploy/local-stack.sh stop                     # stops both by PID
 #   deploy/local-stack.sh status
-# Env: PREFECT_PORT (4200), STACK_DIR (~/.cache/clipflows/local-stack), PY (.venv/bin/python).
+# Env: PREFECT_PORT (4200), STACK_DIR (~/.cache/clipflows/local-stack), PY (.venv/bin/python),
+# PREFECT_SERVER_ANALYTICS_ENABLED (false).
 set -euo pipefail
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 PY="${PY:-$REPO/.venv/bin/python}"
@@ -11,6 +12,8 @@ PORT="${PREFECT_PORT:-4200}"
 STACK_DIR="${STACK_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/clipflows/local-stack}"
 export PREFECT_HOME="$STACK_DIR/prefect-home"
 export PREFECT_API_URL="http://127.0.0.1:$PORT/api"
+# An offline machine's server would log "Failed to send telemetry" every ten minutes.
+export PREFECT_SERVER_ANALYTICS_ENABLED="${PREFECT_SERVER_ANALYTICS_ENABLED:-false}"
 mkdir -p "$STACK_DIR" "$PREFECT_HOME"
 
 alive() { [ -f "$STACK_DIR/$1.pid" ] && kill -0 "$(cat "$STACK_DIR/$1.pid")" 2>/dev/null; }

@@ -73,3 +73,22 @@ def test_a_wrong_argument_is_one_error_line_before_anything_is_installed(tmp_pat
     assert result.stderr.splitlines() == [
         "Error: unknown argument --gpu. usage: deploy/install.sh PYTHON [--dev] [--llm NAME]"
     ]
+
+
+def test_the_local_stacks_server_starts_without_analytics(tmp_path):
+    # A stand-in Python that records the server's setting and exits: the script then stops.
+    python = tmp_path / "python"
+    python.write_text('#!/usr/bin/env bash\necho "$PREFECT_SERVER_ANALYTICS_ENABLED" > "$SEEN"\n')
+    python.chmod(0o755)
+    env = {**os.environ, "PY": str(python), "SEEN": str(tmp_path / "seen")}
+    env.update(STACK_DIR=str(tmp_path / "stack"), PREFECT_PORT="1")
+    env.pop("PREFECT_SERVER_ANALYTICS_ENABLED", None)
+    result = subprocess.run(
+        ["bash", str(REPO / "deploy/local-stack.sh"), "start"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 1 and "server died" in result.stdout, result
+    assert (tmp_path / "seen").read_text() == "false\n"
