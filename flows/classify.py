@@ -22,7 +22,7 @@ from clipflows.agents.differential_describer import (
     describe_pairs,
     follow_up_pair,
 )
-from clipflows.agents.llm import LLM
+from clipflows.agents.llm import LLM, llm_weights
 from clipflows.components.classification.class_lists import read_class_list
 from clipflows.components.classification.datasets import (
     LabelledImages,
@@ -37,13 +37,21 @@ from clipflows.components.classification.descriptions import (
     fudd_file_text,
     read_fudd_file,
 )
+from clipflows.components.classification.evidence import (
+    ChanceLevel,
+    chance_level,
+    chance_warning,
+    collapse_warnings,
+)
 from clipflows.components.classification.report import (
     ChangedExample,
     ConfusedPair,
     MethodAccuracy,
     changed_examples,
     confused_pairs,
+    first_pass_label,
     method_accuracies,
+    method_rows,
     to_html,
     to_markdown,
 )
@@ -59,6 +67,7 @@ from clipflows.components.clip.encoder import ClipEncoder
 from clipflows.components.clip.text import fit_to_context
 from clipflows.components.clip.zeroshot import ZeroShotClassifier, ambiguity_sets
 from clipflows.components.images import Skipped
+from clipflows.components.provenance import Provenance, changed_settings
 from clipflows.components.reports import REPORT_FILES, check_report_folder, write_report
 from clipflows.components.settings import Settings, load_settings
 from clipflows.components.world.class_task import (
@@ -129,6 +138,9 @@ class ClassifyResult(BaseModel):
     broken: list[ChangedExample]
     predictions: list[ImagePrediction]
     report: dict[str, str] = Field(default_factory=dict)
+    chance: ChanceLevel | None = None  # None without test images
+    warnings: list[str] = Field(default_factory=list)  # what the accuracies cannot be trusted for
+    provenance: Provenance = Field(default_factory=Provenance)
 
     def accuracy(self, method: str) -> float:
         return next(m.accuracy for m in self.methods if m.method == method)
@@ -188,10 +200,27 @@ def follow_up_task(
     return extended
 
 
+def read_descriptions(config: ClassifyConfig, class_names: list[str]) -> DescriptionBook | None:
+    """The description file's book for these classes (None for "llm" and "world"), read before
+    any model loads so a missing or mismatched file stops the run at once."""
+    if config.descriptions in ("llm", "world"):
+        return None
+    # Matched by class name: the file's indices may count classes in another order.
+    listed = read_class_list(config.description_classes) if config.description_classes else None
+    return read_fudd_file(config.descriptions, class_names, listed)
+
+
 def _book(
-    config: ClassifyConfig, data: LabelledImages, pairs: list, settings: Settings, context: str
+    config: ClassifyConfig,
+    data: LabelledImages,
+    pairs: list,
+    settings: Settings,
+    context: str,
+    from_file: DescriptionBook | None,
 ) -> tuple[DescriptionBook, dict[str, str], int]:
     """The description book, the pairs that failed, and the LLM calls it took."""
+    if from_file is not None:
+        return from_file, {}, 0
     if config.descriptions == "world":
         return world_description_book(data.class_names, pairs), {}, 0
     if config.descriptions == "llm":
@@ -206,10 +235,7 @@ def _book(
             workers=config.workers,
         )
         return DescriptionBook(class_names=data.class_names, pairs=entries), failures, calls
-    # Matched by class name: the file's indices may count classes in another order.
-    listed = read_class_list(config.description_classes) if config.description_classes else None
-    book = read_fudd_file(config.descriptions, data.class_names, listed)
-    return book, {}, 0
+    raise ValueError(f"No description book for descriptions={config.descriptions!r}.")
 
 
 @task(
@@ -281,6 +307,7 @@ def classify(
         dataset if isinstance(dataset, LabelledImages) else load_dataset(dataset, settings, classes)
     )
     data.check()
+    from_file = read_descriptions(config, data.class_names)
     steps = Steps(
         "load the models",
         "encode the images",
@@ -304,7 +331,7 @@ def classify(
     sets = ambiguity_sets(first_scores, config.k)
     pairs = occurring_pairs(sets)
     steps.start("describe the confusable pairs")
-    book, failures, pair_calls = _book(config, data, pairs, settings, context)
+    book, failures, pair_calls = _book(config, data, pairs, settings, context, from_file)
     steps.start("second pass and fusion")
     truncated = fit_book_to_context(book, encoder.tokenizer)
     second = second_pass_scores(
@@ -340,6 +367,15 @@ def classify(
     fixed, broken = changed_examples(
         embedded.paths, labels, predicted["first"], predicted["fused"], names
     )
+    rows_by_method = method_rows(
+        baselines, predicted, labels, fusion, first_pass_label(config.templates)
+    )
+    chance = chance_level(labels[test], names) if len(test) else None
+    methods = method_accuracies(rows_by_method, labels, test, chance)
+    flagged = [m.method for m in methods if m.no_better_than_chance]
+    warnings = [chance_warning(flagged, chance)] if chance else []
+    warnings += collapse_warnings({m: p[test] for m, p, _ in rows_by_method}, labels[test], names)
+    wrote = config.descriptions == "llm"  # the LLM wrote descriptions (and generic ones)
     result = ClassifyResult(
         dataset=dataset if isinstance(dataset, str) else "in-memory",
         class_names=names,
@@ -355,7 +391,7 @@ def classify(
         followed_up=followed,
         truncated_descriptions=truncated,
         fusion=fusion,
-        methods=method_accuracies(baselines, predicted, labels, test, fusion),
+        methods=methods,
         validation_images=len(validation),
         test_images=len(test),
         confused=confused_pairs(labels, predicted["first"], names),
@@ -373,6 +409,15 @@ def classify(
             )
             for i, path in enumerate(embedded.paths)
         ],
+        chance=chance,
+        warnings=[w for w in warnings if w],
+        provenance=Provenance(
+            clip=settings.clip,
+            clip_weights=encoder.model_identity,
+            llm=llm.identity if wrote else None,
+            llm_weights=llm_weights(settings) if wrote else None,
+            settings=changed_settings(settings),
+        ),
     )
     steps.start("write the report")
     title = f"Zero-shot classification with differential descriptions: {result.dataset}"

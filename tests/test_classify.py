@@ -8,6 +8,7 @@ import pytest
 
 from clipflows.components.classification.descriptions import (
     DescriptionBook,
+    DescriptionFileError,
     DifferentialEntry,
     read_fudd_file,
     to_fudd_json,
@@ -63,6 +64,20 @@ def test_oracle_descriptions_resolve_the_ambiguity(world_settings, tmp_path, pre
     report = json.loads(Path(result.report["result.json"]).read_text())
     assert report["methods"][0]["method"] == "class name"
     assert "data:image/png;base64," in Path(result.report["report.html"]).read_text()
+    # The world task's normal results are above chance and spread over the classes: no warning,
+    # though the first pass is near chance among each colour's four classes.
+    assert result.warnings == [] and report["warnings"] == []
+    assert not any(m.no_better_than_chance for m in result.methods)
+    assert result.chance.classes == 24 and result.chance.majority < 0.1
+    low, high = next(m.interval for m in result.methods if m.method == "FuDD (paper rule)")
+    assert low < result.accuracy("FuDD (paper rule)") < high
+    # How it was made: the CLIP and its weights; no LLM wrote the oracle's descriptions.
+    made = result.provenance
+    assert made.clip == world_settings.clip and made.clip_weights and made.llm is None
+    assert report["provenance"]["clip"] == world_settings.clip
+    markdown = Path(result.report["report.md"]).read_text()
+    assert f"Made with:\n\n- CLIP: {world_settings.clip}" in markdown
+    assert "95% interval" in markdown and "chance 4.2% (24 classes)" in markdown
 
 
 def test_ambiguity_sets_hold_the_same_colour_classes(world_settings, small_task, prefect_harness):
@@ -108,6 +123,38 @@ def test_only_occurring_pairs_go_to_the_llm_and_a_rerun_is_free(
     second = classify(small_task, settings=world_settings, config=config)
     assert second.llm_calls == 0
     assert [m.accuracy for m in second.methods] == [m.accuracy for m in first.methods]
+
+
+def test_an_ensemble_first_pass_is_named_for_its_templates(
+    world_settings, small_task, tmp_path, prefect_harness
+):
+    """--templates ensemble80 is not labelled "one template" (issue 24)."""
+    every_pair = [(i, j) for i in range(8) for j in range(i + 1, 8)]
+    path = write_fudd_file(
+        world_description_book(small_task.class_names, every_pair), tmp_path / "d.json"
+    )
+    config = ClassifyConfig(
+        descriptions=str(path), templates="ensemble80", k=4, generic=False, ensemble=False
+    )
+    result = classify(small_task, settings=world_settings, config=config)
+    methods = [m.method for m in result.methods]
+    assert methods[1] == "80-template ensemble (first pass)" and "one template" not in methods
+    assert result.provenance.llm is None and result.provenance.llm_weights is None
+
+
+def test_a_missing_description_file_stops_the_flow_before_any_model_loads(
+    settings, small_task, tmp_path, monkeypatch
+):
+    import clipflows.flows.classify as flow_module
+
+    def no_models(settings):
+        raise AssertionError("a model was loaded before the description file was read")
+
+    monkeypatch.setattr(flow_module, "worker_encoder", no_models)
+    monkeypatch.setattr(flow_module, "worker_llm", no_models)
+    config = ClassifyConfig(descriptions=str(tmp_path / "missing.json"))
+    with pytest.raises(DescriptionFileError, match="missing.json"):
+        classify.fn(small_task, settings=settings, config=config)
 
 
 def test_too_long_descriptions_are_truncated_not_fatal(

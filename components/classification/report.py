@@ -1,5 +1,6 @@
-"""Classification results: accuracy per method, most-confused pairs, images whose answer changed;
-as Markdown and self-contained HTML (JSON is the result model itself)."""
+"""Classification results: accuracy per method with its interval, what the result cannot be
+trusted for, how it was made, most-confused pairs, images whose answer changed; as Markdown and
+self-contained HTML (JSON is the result model itself)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,32 @@ import numpy as np
 from pydantic import BaseModel
 from sklearn.metrics import confusion_matrix
 
+from clipflows.components.classification.evidence import ChanceLevel, wilson_interval
 from clipflows.components.reports import markdown_table, thumbnail_html
+
+FIRST_PASS_LABELS = {
+    "single": "one template",
+    "ensemble80": "80-template ensemble (first pass)",
+    "name": "class name (first pass)",
+}
 
 
 class MethodAccuracy(BaseModel):
     method: str
     accuracy: float  # on the test split
     note: str = ""
+    correct: int = 0
+    total: int = 0  # test images
+    interval: tuple[float, float] | None = None  # 95% Wilson interval; None without test images
+    no_better_than_chance: bool = False  # the interval reaches down to the chance level
+
+
+def first_pass_label(templates: str | Sequence[str]) -> str:
+    """The first pass's row in the accuracy table, named by its templates: 'one template' for
+    FuDD's default, '80-template ensemble (first pass)' with ``ensemble80``."""
+    if isinstance(templates, str):
+        return FIRST_PASS_LABELS.get(templates, f"{templates} (first pass)")
+    return f"{len(templates)} custom template{'s' * (len(templates) != 1)} (first pass)"
 
 
 class ConfusedPair(BaseModel):
@@ -37,30 +57,35 @@ def percent(accuracy: float) -> str:
     return "n/a" if accuracy != accuracy else f"{accuracy:.1%}"  # NaN: no test images
 
 
+def interval_text(method: MethodAccuracy) -> str:
+    """A method's 95% interval as the reports show it: '8.3%-33.0%' ('n/a' without tests)."""
+    if method.interval is None:
+        return "n/a"
+    return f"{percent(method.interval[0])}-{percent(method.interval[1])}"
+
+
 def changed_text(example: ChangedExample, before: str = "first pass", after: str = "fused") -> str:
     """What an image is and what each method said: 'truth blue tile; first pass blue tile; fused
     red tile' (an image fusion broke), so the answer it changed to is never left out."""
     return f"truth {example.truth}; {before} {example.before}; {after} {example.after}"
 
 
-def method_accuracies(
+def method_rows(
     baselines: dict[str, tuple[np.ndarray, str]],
     predicted: dict[str, np.ndarray],
     labels: np.ndarray,
-    test: np.ndarray,
     fusion: BaseModel,
-) -> list[MethodAccuracy]:
-    """Accuracy on the test split, baselines first, in the order of the paper's table.
+    first_pass: str = "one template",
+) -> list[tuple[str, np.ndarray, str]]:
+    """(method, predicted class per image, note), baselines first, in the order of the paper's
+    table.
 
     ``baselines`` maps a method to (predicted class per image, note); ``predicted`` holds the
-    first pass, FuDD's rule, the fused answer and, after a follow-up, the answer before it."""
-
-    def accuracy(prediction: np.ndarray) -> float:
-        return float((prediction[test] == labels[test]).mean()) if len(test) else float("nan")
-
+    first pass, FuDD's rule, the fused answer and, after a follow-up, the answer before it;
+    ``first_pass`` names the first pass's row (see :func:`first_pass_label`)."""
     oracle = np.where(predicted["first"] == labels, labels, predicted["fudd"])
     rows = [("class name", *baselines["class name"])]
-    rows.append(("one template", predicted["first"], "first pass"))
+    rows.append((first_pass, predicted["first"], "first pass"))
     rows += [(name, *value) for name, value in baselines.items() if name != "class name"]
     if "before follow-up" in predicted:
         rows.append(("FuDD before follow-up", predicted["before follow-up"], "second pass only"))
@@ -73,7 +98,35 @@ def method_accuracies(
         ),
         ("oracle pick between passes", oracle, "upper bound of any per-image choice"),
     ]
-    return [MethodAccuracy(method=m, accuracy=accuracy(p), note=note) for m, p, note in rows]
+    return rows
+
+
+def method_accuracies(
+    rows: list[tuple[str, np.ndarray, str]],
+    labels: np.ndarray,
+    test: np.ndarray,
+    level: ChanceLevel | None,
+) -> list[MethodAccuracy]:
+    """Each row's accuracy on the test split with its 95% interval, flagged when the interval
+    does not clear ``level``'s floor (the better of chance and the majority class)."""
+    methods = []
+    for method, prediction, note in rows:
+        correct = int((prediction[test] == labels[test]).sum())
+        interval = wilson_interval(correct, len(test)) if len(test) else None
+        methods.append(
+            MethodAccuracy(
+                method=method,
+                accuracy=correct / len(test) if len(test) else float("nan"),
+                note=note,
+                correct=correct,
+                total=len(test),
+                interval=interval,
+                no_better_than_chance=(
+                    interval is not None and level is not None and interval[0] <= level.floor
+                ),
+            )
+        )
+    return methods
 
 
 def confused_pairs(
@@ -119,18 +172,23 @@ def changed_examples(
     return pick(~right_before & right_after), pick(right_before & ~right_after)
 
 
+def split_text(result: BaseModel) -> str:
+    """'Test split: 21 images; fusion chosen on 9; chance 20.0 % (5 classes); ...'."""
+    text = f"Test split: {result.test_images} images; fusion chosen on {result.validation_images}"
+    return text + (f"; {result.chance.text()}." if result.chance else ".")
+
+
 def to_markdown(title: str, result: BaseModel) -> str:
-    """Accuracy table, confused pairs and changed examples as Markdown."""
+    """Warnings, how it was made, the accuracy table, confused pairs and changed examples as
+    Markdown."""
     lines = [f"# {title}", ""]
+    lines += [f"> **Warning:** {warning}\n" for warning in result.warnings]
+    lines += ["Made with:", "", *[f"- {line}" for line in result.provenance.lines()], ""]
     lines += markdown_table(
-        ["method", "accuracy", "note"],
-        [(m.method, percent(m.accuracy), m.note) for m in result.methods],
+        ["method", "accuracy", "95% interval", "note"],
+        [(m.method, percent(m.accuracy), interval_text(m), m.note) for m in result.methods],
     )
-    lines += [
-        "",
-        f"Test split: {result.test_images} images; fusion chosen on {result.validation_images}.",
-        "",
-    ]
+    lines += ["", split_text(result), ""]
     lines += ["## Most-confused pairs (first pass)", ""]
     lines += [f"- {p.class_a} / {p.class_b}: {p.count}" for p in result.confused] or ["- none"]
     for label, examples in (("Fixed by", result.fixed), ("Broken by", result.broken)):
@@ -142,11 +200,14 @@ def to_markdown(title: str, result: BaseModel) -> str:
 
 
 def to_html(title: str, result: BaseModel) -> str:
-    """Self-contained HTML with thumbnails of the changed examples."""
+    """Self-contained HTML: warnings, how it was made, the accuracy table, confused pairs and
+    thumbnails of the changed examples."""
     rows = "".join(
-        f"<tr><td>{html.escape(m.method)}</td><td>{percent(m.accuracy)}</td><td>{html.escape(m.note)}</td></tr>"
+        f"<tr><td>{html.escape(m.method)}</td><td>{percent(m.accuracy)}</td>"
+        f"<td>{interval_text(m)}</td><td>{html.escape(m.note)}</td></tr>"
         for m in result.methods
     )
+    made_with = "".join(f"<li>{html.escape(line)}</li>" for line in result.provenance.lines())
     confused = "".join(
         f"<li>{html.escape(p.class_a)} / {html.escape(p.class_b)}: {p.count}</li>"
         for p in result.confused
@@ -155,8 +216,12 @@ def to_html(title: str, result: BaseModel) -> str:
         f"<html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>"
         "body{font-family:sans-serif}td,th{padding:2px 8px;border-bottom:1px solid #ddd}"
         ".ex{display:inline-block;margin:4px;text-align:center;font-size:12px}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1><table><tr><th>method</th><th>accuracy</th><th>note</th></tr>{rows}</table>",
-        f"<p>Test split: {result.test_images} images; fusion chosen on {result.validation_images}.</p>",
+        f"<h1>{html.escape(title)}</h1>",
+        *(f"<p><b>Warning:</b> {html.escape(warning)}</p>" for warning in result.warnings),
+        f"<p>Made with:</p><ul>{made_with}</ul>",
+        "<table><tr><th>method</th><th>accuracy</th><th>95% interval</th><th>note</th></tr>"
+        f"{rows}</table>",
+        f"<p>{html.escape(split_text(result))}</p>",
         f"<h2>Most-confused pairs (first pass)</h2><ul>{confused}</ul>",
     ]
     for label, examples in (("Fixed by", result.fixed), ("Broken by", result.broken)):

@@ -63,9 +63,9 @@ def classify(
 
     check_report_folder(output)  # before any model or server starts
     class_list = classes.split(",") if classes else None
-    if dataset != "world":
-        check_dataset(dataset, class_list)
-    settings = load_cli_settings(config, clip)
+    class_names = check_dataset(dataset, class_list)
+    check_descriptions(descriptions, description_classes, class_names)
+    settings = load_cli_settings(config, clip, require_clip=True)
     if descriptions == "llm":
         from clipflows.agents.health import require_llm_server
 
@@ -89,6 +89,7 @@ def classify(
             output=str(output),
         )
     console.print(accuracy_table(result))
+    print_evidence(result)
     console.print(
         f"{result.images} images, {len(result.class_names)} classes; {result.pairs_occurring} of "
         f"{result.pairs_possible} class pairs occur in some ambiguity set (k={result.k}); "
@@ -105,23 +106,58 @@ def classify(
         )
 
 
-def check_dataset(dataset: str, classes: list[str] | None) -> None:
+def check_dataset(dataset: str, classes: list[str] | None) -> list[str]:
     """Read a dataset's folder or CSV as the flow will, so a missing folder, a bad row or too
-    few classes stop the command before any model or server starts."""
+    few classes stop the command before any model or server starts; returns its class names."""
     from clipflows.components.classification.datasets import load_image_folder, load_labels_csv
 
+    if dataset == "world":
+        from clipflows.components.world.class_task import world_class_names
+
+        return world_class_names()
     if Path(dataset).suffix.lower() == ".csv":
-        load_labels_csv(dataset, classes)
-    else:
-        load_image_folder(dataset)
+        return load_labels_csv(dataset, classes).class_names
+    return load_image_folder(dataset).class_names
+
+
+def check_descriptions(
+    descriptions: str, description_classes: Path | None, class_names: list[str]
+) -> None:
+    """Read a description file (and its class list) for the dataset's classes as the flow
+    will, so a missing or mismatched file stops the command before any model or server starts."""
+    if descriptions in ("llm", "world"):
+        return
+    from clipflows.components.classification.class_lists import read_class_list
+    from clipflows.components.classification.descriptions import read_fudd_file
+
+    listed = read_class_list(description_classes) if description_classes else None
+    read_fudd_file(descriptions, class_names, listed)
 
 
 def accuracy_table(result) -> Table:
-    """Accuracy per method on the test split."""
-    table = Table("method", "accuracy", "note", title=f"Test split: {result.test_images} images")
+    """Accuracy per method on the test split, with its 95% interval."""
+    from clipflows.components.classification.report import interval_text, percent
+
+    table = Table(
+        "method",
+        "accuracy",
+        "95% interval",
+        "note",
+        title=f"Test split: {result.test_images} images",
+    )
     for method in result.methods:
-        table.add_row(method.method, f"{method.accuracy:.1%}", method.note)
+        table.add_row(method.method, percent(method.accuracy), interval_text(method), method.note)
     return table
+
+
+def print_evidence(result) -> None:
+    """What the accuracies cannot be trusted for, the level they must beat, and which models
+    and settings made them."""
+    for warning in result.warnings:
+        console.print(f"[bold yellow]Warning:[/] {warning}", highlight=False)
+    if result.chance is not None:
+        console.print(f"To beat: {result.chance.text()}.", highlight=False)
+    console.print("Made with: " + "; ".join(result.provenance.lines()), highlight=False)
 
 
 COMMANDS = {"classify": classify}

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from clipflows.components.classification.descriptions import read_fudd_file
-from clipflows.components.classification.report import changed_text
+from clipflows.components.classification.report import changed_text, interval_text
 from clipflows.flows.classify import ClassifyConfig, classify
 from clipflows.ui.common import image_grid, run_dir, running, save_uploads, settings, with_progress
 
@@ -52,9 +52,17 @@ if st.button("Run", type="primary"):
 
 result = st.session_state.get("classification")
 if result is not None:
+    for warning in result.warnings:
+        st.warning(warning)
     st.subheader("Accuracy per method (test split)")
-    table = pd.DataFrame([m.model_dump() for m in result.methods])
-    table["accuracy"] = (100 * table["accuracy"]).round(1)  # percent, as the CLI prints it
+    table = pd.DataFrame(
+        {
+            "method": [m.method for m in result.methods],
+            "accuracy": [round(100 * m.accuracy, 1) for m in result.methods],  # percent, as the CLI
+            "95% interval": [interval_text(m) for m in result.methods],
+            "note": [m.note for m in result.methods],
+        }
+    )
     st.dataframe(
         table,
         hide_index=True,
@@ -65,6 +73,9 @@ if result is not None:
         f"(k={result.k}); {result.llm_calls_pairs} LLM calls for them; fusion weight "
         f"{result.fusion.weight:.2f}."
     )
+    if result.chance is not None:
+        st.caption(f"To beat: {result.chance.text()}.")
+    st.caption("Made with: " + "; ".join(result.provenance.lines()))
     st.subheader("Most-confused pairs and their descriptions")
     book = read_fudd_file(result.report["descriptions.json"], result.class_names)
     for pair in result.confused[:5]:
