@@ -78,8 +78,8 @@ def test_predictions_collapsed_onto_one_class_are_named():
     collapsed[0] = 0
     warnings = collapse_warnings({"one template": collapsed, "FuDD": truth}, truth, NAMES)
     assert warnings == [
-        "Predictions collapse onto 'Bengal', which is 20% of the 30 test images: it got 97% of "
-        "one template's answers."
+        "Predictions collapse onto 'Bengal', 20% of the 30 test images: it got 97% of the "
+        "answers of one template."
     ]
 
 

@@ -91,9 +91,9 @@ def collapse_warnings(
         share = np.bincount(predicted, minlength=len(class_names)) / len(predicted)
         top = int(share.argmax())
         if share[top] >= COLLAPSE_SHARE and share[top] >= COLLAPSE_RATIO * true_share[top]:
-            onto.setdefault(top, []).append(f"{share[top]:.0%} of {method}'s answers")
+            onto.setdefault(top, []).append(f"{share[top]:.0%} of the answers of {method}")
     return [
-        f"Predictions collapse onto {class_names[c]!r}, which is {true_share[c]:.0%} of the "
+        f"Predictions collapse onto {class_names[c]!r}, {true_share[c]:.0%} of the "
         f"{len(truth)} test images: it got {', '.join(methods)}."
         for c, methods in onto.items()
     ]
