@@ -205,3 +205,14 @@ def create_llm(settings: Settings | None = None, *, use_cache: bool = True) -> L
         cache=JsonCache(settings.cache_dir / "llm") if use_cache else None,
         max_retries=config.max_retries,
     )
+
+
+def llm_weights(settings: Settings) -> str | None:
+    """The sha256 of the embedded model's GGUF file as the registry pins it (None for servers,
+    whose weights clipflows cannot see, and for unregistered files)."""
+    from clipflows.agents.llm_registry import DEFAULT_LLM, llm_registry
+
+    if settings.llm.backend != "embedded":
+        return None
+    entry = llm_registry().get(settings.llm.model or DEFAULT_LLM)
+    return f"sha256={entry.sha256[:16]}" if entry else None

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, Field, StringConstraints
 
+from clipflows.components.set_difference import defaults
 from clipflows.components.set_difference.ranking import Hypothesis
 
 from .llm import LLM
@@ -71,8 +72,8 @@ class SetDifferences(BaseModel):
 
 
 class ProposerConfig(BaseModel):
-    rounds: int = Field(default=2, ge=1, le=20)
-    sample_size: int = Field(default=12, ge=1, le=200)
+    rounds: int = Field(default=defaults.PROPOSAL_ROUNDS, ge=1, le=20)
+    sample_size: int = Field(default=defaults.SAMPLE_SIZE, ge=1, le=200)
     per_set: int = Field(default=MAX_PER_SET, ge=1, le=MAX_PER_SET)
     word_counts: int = Field(default=8, ge=0, le=40)  # most uneven caption words shown; 0: none
     near_duplicate: float = Field(default=0.92, gt=0, le=1)

@@ -20,6 +20,7 @@ from clipflows.agents.plan_paths import PATH_ARGUMENTS
 from clipflows.agents.planner import Plan, plan
 from clipflows.components.settings import Settings, load_settings
 from clipflows.flows.runtime.progress import Steps
+from clipflows.flows.runtime.runs import record_run
 
 Status = Literal["done", "refused", "needs confirmation", "declined", "failed"]
 EXPENSIVE = {"train_clip"}
@@ -97,14 +98,12 @@ def _run_step(
 ) -> tuple[str, str | None]:
     """Run one checked step as a subflow; returns its result in a sentence and its report."""
     if tool == "set_difference":
-        from clipflows.flows.set_difference import set_difference
+        from clipflows.flows.set_difference import headline, set_difference
 
         result = set_difference(
             arguments["set_a"], arguments["set_b"], settings=settings, output=str(output)
         )
-        best = result.ranking[0]
-        summary = f"Top difference: '{best.text}' (more true of {best.direction}, AUROC {best.auroc:.2f})."
-        return summary, result.report.get("report.html")
+        return headline(result), result.report.get("report.html")
     if tool == "classify":
         from clipflows.flows.classify import ClassifyConfig, classify
 
@@ -196,6 +195,8 @@ def ask(
         output = settings.cache_dir / "assistant-runs" / f"{stamp}-{index}-{step.tool}"
         try:
             summary, report = _run_step(step.tool, arguments, settings, output)
+            if report:
+                record_run(settings.cache_dir, f"assistant: {step.tool}", request[:80], output)
             outcomes.append(
                 StepOutcome(
                     tool=step.tool,

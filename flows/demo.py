@@ -289,8 +289,9 @@ def demo_flow(settings: Settings | None = None, output: str | None = None) -> De
 
     What a person looks at (reports, separated audio, the music library and model) goes under
     ``output`` (default: the cache dir, where the web app finds the music model); the inputs
-    and trained models it reuses stay in the cache dir, keyed by their configs."""
-    settings = settings or load_settings()
+    and trained models it reuses stay in the cache dir, keyed by their configs. Its images are
+    world renders, so it runs on the world CLIP unless ``settings`` name another explicitly."""
+    settings = settings or load_settings(clip="world")
     root = Path(output) if output else settings.cache_dir
     if settings.clip == "world":
         settings = settings.model_copy(update={"clip": "local-dir:" + world_clip_task(settings)})

@@ -130,8 +130,11 @@ def train_music_retrieval(
     settings: Settings | None = None,
     config: MusicRetrievalConfig | None = None,
 ) -> MusicRetrievalResult:
-    """Train the video/text -> music model on a described library and score it on held-out tracks."""
-    settings = settings or load_settings()
+    """Train the video/text -> music model on a described library and score it on held-out tracks.
+
+    Its paired videos are drawn in the world's shapes (no real music videos exist offline), so
+    frames are encoded by the world CLIP unless ``settings`` name another."""
+    settings = settings or load_settings(clip="world")
     config = config or MusicRetrievalConfig()
     library = _library(library_dir, settings)
     steps = Steps("render and encode paired videos", "train", "evaluate and index")
@@ -248,8 +251,9 @@ def recommend(
     output: str | None = None,
 ) -> RecommendResult:
     """Ranked library tracks for a video and/or a text wish; with ``generate`` (or when no track
-    scores above ``generate_below``), also a MusicGen clip from the wish or the top description."""
-    settings = settings or load_settings()
+    scores above ``generate_below``), also a MusicGen clip from the wish or the top description.
+    A video is encoded by the CLIP the model was trained with (by default the world CLIP)."""
+    settings = settings or load_settings(clip="world")
     if video is None and not (text or "").strip():
         raise EmptyInputError("Give a video, a text wish, or both.")
     if output:

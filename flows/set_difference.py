@@ -20,7 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field
 
 from clipflows.agents.judge import Judgement, judge
-from clipflows.agents.llm import LLM
+from clipflows.agents.llm import LLM, llm_weights
 from clipflows.agents.proposer import (
     ProposalRequest,
     ProposerConfig,
@@ -30,17 +30,22 @@ from clipflows.agents.proposer import (
 )
 from clipflows.agents.refiner import RefinerConfig, refine
 from clipflows.components.cache import JsonCache
+from clipflows.components.clip.domain import DomainCheck, check_encoder_domain
 from clipflows.components.clip.encoder import ClipEncoder, ImageEmbeddings
 from clipflows.components.errors import EmptyInputError
 from clipflows.components.images import Skipped, list_images
+from clipflows.components.provenance import Provenance, changed_settings
 from clipflows.components.reports import REPORT_FILES, check_report_folder, write_report
+from clipflows.components.set_difference import defaults
 from clipflows.components.set_difference.captioning import (
     GENERAL_VOCABULARY,
     BlipCaptioner,
     CaptionVocabulary,
     ClipVocabularyCaptioner,
     caption_images,
+    describe_vocabulary,
     vocabulary_hypotheses,
+    vocabulary_phrases,
 )
 from clipflows.components.set_difference.evaluation import (
     Evaluation,
@@ -52,15 +57,19 @@ from clipflows.components.set_difference.ranking import (
     Hypothesis,
     HypothesisScore,
     RankerConfig,
+    SetShift,
     check_testable,
-    filter_significant,
+    p_text,
     rank_hypotheses,
+    set_shift,
+    significant_first,
 )
 from clipflows.components.set_difference.report import ranked_rows, to_html, to_markdown
 from clipflows.components.settings import Settings, load_settings
 from clipflows.flows.runtime.deployments import DEFAULT_THREADS, make_task_runner
 from clipflows.flows.runtime.progress import Steps
 from clipflows.flows.runtime.retries import retry_unless_llm_unavailable
+from clipflows.flows.runtime.runs import record_run
 from clipflows.flows.runtime.sharded_encoding import DEFAULT_SHARD_SIZE, encode_in_shards
 from clipflows.flows.runtime.worker_models import worker_encoder, worker_llm
 
@@ -92,6 +101,10 @@ class SetDifferenceResult(BaseModel):
     refinement: list[RefineRound] = Field(default_factory=list)
     llm_calls: int = 0
     report: dict[str, str] = Field(default_factory=dict)
+    provenance: Provenance = Field(default_factory=Provenance)
+    domain: list[DomainCheck] = Field(default_factory=list)  # per set, for narrow named models
+    shift: SetShift | None = None
+    warnings: list[str] = Field(default_factory=list)  # what the ranking cannot be trusted for
 
 
 def resolve_set(images: str | list[str], label: str) -> list[Path]:
@@ -137,19 +150,22 @@ def propose_task(settings: Settings, request: ProposalRequest) -> tuple[list[Hyp
 
 @task(name="rank", cache_policy=NO_CACHE)
 def rank_task(
-    encoder: ClipEncoder,
+    settings: Settings,
     a: ImageEmbeddings,
     b: ImageEmbeddings,
     hypotheses: list[Hypothesis],
     config: RankerConfig,
-) -> list[HypothesisScore]:
-    """Every hypothesis over every image: AUROC with CI, mean difference, Welch t-test.
-
-    Significant hypotheses (adjusted for the number ranked) come first, each group by AUROC."""
+    reference_texts: list[str],
+) -> tuple[list[HypothesisScore], SetShift]:
+    """Every hypothesis over every image: AUROC with CI, mean difference, Welch t-test, each
+    image's scores centred on the reference texts; and the shift of one set's scores that the
+    centring removed. Significant hypotheses come first, each group by AUROC."""
+    encoder = worker_encoder(settings)
     vectors = encoder.encode_texts([h.text for h in hypotheses])
-    ranked = rank_hypotheses(a.vectors, b.vectors, hypotheses, vectors, config)
-    kept = filter_significant(ranked)
-    return kept + [s for s in ranked if not s.significant]
+    reference = encoder.encode_texts(reference_texts)
+    ranked = rank_hypotheses(a.vectors, b.vectors, hypotheses, vectors, config, reference)
+    shift = set_shift(a.vectors, b.vectors, vectors, reference, centred=config.centre)
+    return significant_first(ranked), shift
 
 
 @task(
@@ -236,12 +252,12 @@ def set_difference(
     set_b: str | list[str],
     settings: Settings | None = None,
     names: tuple[str, str] = ("A", "B"),
-    captioner: CaptionerName = "clip-vocabulary",
+    captioner: CaptionerName = defaults.CAPTIONER,
     vocabulary: CaptionVocabulary | None = None,
     proposer: ProposerConfig | None = None,
     ranker: RankerConfig | None = None,
     extra_hypotheses: list[Hypothesis] | None = None,
-    vocabulary_candidates: bool = False,
+    vocabulary_candidates: bool = defaults.VOCABULARY_CANDIDATES,
     llm_proposals: bool = True,
     refiner: RefinerConfig | None = None,
     truth: str | None = None,
@@ -281,6 +297,8 @@ def set_difference(
     embedded = encode_in_shards(settings, {label_a: paths_a, label_b: paths_b}, shard_size)
     a, b = embedded[label_a], embedded[label_b]
     check_testable(len(a), len(b), ranker, (label_a, label_b))  # before any caption or LLM call
+    domain = check_encoder_domain(encoder, a.paths, b.paths)
+    reference = vocabulary_phrases(vocabulary or GENERAL_VOCABULARY)
     captions_a: list[str] = []
     captions_b: list[str] = []
     hypotheses: list[Hypothesis] = []
@@ -321,7 +339,7 @@ def set_difference(
     if not pool:
         raise EmptyInputError("No hypotheses to rank: enable llm_proposals or give candidates.")
     steps.start("rank the hypotheses")
-    ranking = rank_task(encoder, a, b, pool, ranker)
+    ranking, shift = rank_task(settings, a, b, pool, ranker, reference)
     rounds: list[RefineRound] = []
     if refining:
         steps.start("refine")
@@ -330,7 +348,7 @@ def set_difference(
         before = _best_auroc(ranking)
         if new:
             pool += new
-            ranking = rank_task(encoder, a, b, pool, ranker)
+            ranking, shift = rank_task(settings, a, b, pool, ranker, reference)
         rounds.append(
             RefineRound(round=index + 1, proposed=len(new), best_auroc=_best_auroc(ranking))
         )
@@ -355,17 +373,56 @@ def set_difference(
         evaluation=evaluation,
         refinement=rounds,
         llm_calls=llm.calls + task_calls,
+        provenance=Provenance(
+            clip=settings.clip,
+            clip_weights=encoder.model_identity,
+            captioner=captioner if llm_proposals else None,
+            vocabulary=describe_vocabulary(vocabulary or GENERAL_VOCABULARY),
+            llm=llm.identity if llm_proposals or truth else None,
+            llm_weights=llm_weights(settings) if llm_proposals or truth else None,
+            settings=changed_settings(settings),
+        ),
+        domain=domain,
+        shift=shift,
+        warnings=[w for w in (*(c.warning() for c in domain), shift.note()) if w],
     )
     steps.start("write the report")
     title = f"How {names[0]} differs from {names[1]}"
     create_table_artifact(
         key="set-difference-ranking", table=ranked_rows(ranking), description=title
     )
-    markdown = to_markdown(title, ranking, evaluation)
+    markdown = to_markdown(title, ranking, evaluation, result.warnings, result.provenance)
     create_markdown_artifact(key="set-difference-report", markdown=markdown)
     if output:
-        html_text = to_html(title, ranking, a.paths, b.paths, evaluation)
+        html_text = to_html(
+            title,
+            ranking,
+            a.paths,
+            b.paths,
+            evaluation,
+            warnings=result.warnings,
+            provenance=result.provenance,
+        )
         result.report = {name: str(Path(output) / name) for name in REPORT_FILES}
         files = {"result.json": result.model_dump_json(indent=2), "report.md": markdown}
         write_report(Path(output), "set-difference", {**files, "report.html": html_text})
+        record_run(settings.cache_dir, "set-difference", f"{names[0]} vs {names[1]}", output)
     return result
+
+
+def headline(result: SetDifferenceResult) -> str:
+    """The answer in a sentence: the top difference, or that none is significant, then what
+    the ranking cannot be trusted for."""
+    if not result.ranking:
+        return "No hypotheses were ranked."
+    best = result.ranking[0]  # the significant ones come first
+    found = (
+        f"'{best.text}' (more true of {best.direction}, AUROC {best.auroc:.2f}, "
+        f"adjusted p {p_text(best.p_adjusted)})"
+    )
+    sentence = (
+        f"Top difference: {found}."
+        if best.significant
+        else f"No significant difference among {len(result.ranking)} hypotheses; best: {found}."
+    )
+    return " ".join([sentence, *(f"Warning: {w}" for w in result.warnings)])

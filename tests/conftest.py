@@ -22,12 +22,14 @@ def _no_user_settings(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """Tests never read the developer's own CLIPFLOWS_* variables, nor write the user's log
-    file, and test the plumbing with the small SmolLM2 (subprocesses inherit all three);
-    quality tests name the default model."""
+    file, test the plumbing with the small SmolLM2 and run on the world CLIP, named explicitly
+    since the default is a real CLIP whose weights are not offline (subprocesses inherit all
+    four); quality tests name the default LLM, and the tests of the default CLIP remove it."""
     for name in list(os.environ):
         if name.startswith("CLIPFLOWS_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("CLIPFLOWS_LLM__MODEL", TEST_LLM)
+    monkeypatch.setenv("CLIPFLOWS_CLIP", "world")
     log_file = tmp_path_factory.mktemp("log") / "clipflows.log"  # beside tmp_path, not in it
     monkeypatch.setenv("CLIPFLOWS_LOG_FILE", str(log_file))
 
@@ -49,6 +51,17 @@ def world_clip_dir() -> Path:
 @pytest.fixture(scope="session")
 def world_spec(world_clip_dir: Path) -> str:
     return f"local-dir:{world_clip_dir}"
+
+
+@pytest.fixture
+def world_cache_dir(tmp_path: Path, world_clip_dir: Path) -> Path:
+    """A fresh cache dir in which the named spec ``world`` finds the trained world CLIP (linked,
+    not trained again), for tests that name ``world`` with a cache of their own."""
+    cache = tmp_path / "cache"
+    recipe_dir = world_clip_dir.parent  # cache/world-clip/<recipe key>/model
+    (cache / "world-clip").mkdir(parents=True)
+    (cache / "world-clip" / recipe_dir.name).symlink_to(recipe_dir, target_is_directory=True)
+    return cache
 
 
 @pytest.fixture(scope="session")

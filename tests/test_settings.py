@@ -24,6 +24,7 @@ def test_environment_overrides_with_prefix_and_nesting(monkeypatch, tmp_path):
 
 
 def test_toml_and_yaml_files_are_read_and_env_wins(monkeypatch, tmp_path):
+    monkeypatch.delenv("CLIPFLOWS_CLIP")  # the tests' world: here the file must speak
     toml = tmp_path / "clipflows.toml"
     toml.write_text(
         'clip = "ViT-B-32:laion2b_s34b_b79k"\ndevice = "cpu"\n[llm]\ntemperature = 0.5\n'

@@ -15,11 +15,12 @@ PAGES = Path(__file__).resolve().parents[1] / "ui" / "views"
 
 
 @pytest.fixture
-def ui_env(monkeypatch, tmp_path, world_spec):
-    """The app's settings come from the environment, as on a server."""
+def ui_env(monkeypatch, tmp_path, world_spec, world_cache_dir):
+    """The app's settings come from the environment, as on a server; the sample world sets
+    name the world CLIP, which the cache dir links to."""
     import streamlit as st
 
-    monkeypatch.setenv("CLIPFLOWS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("CLIPFLOWS_CACHE_DIR", str(world_cache_dir))
     monkeypatch.setenv("CLIPFLOWS_CLIP", world_spec)
     st.cache_resource.clear()
     yield tmp_path

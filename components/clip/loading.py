@@ -51,13 +51,12 @@ def missing_weights(spec: str, reason: str) -> MissingWeightsError:
 
     hub_cache = constants.HF_HUB_CACHE
     return MissingWeightsError(
-        f"CLIP weights for '{spec}' are not on this machine ({reason}).\n"
-        "Ways out:\n"
-        f"  1. On a machine with network access run `clipflows models --fetch '{spec}'`, then copy "
-        f"its Hugging Face cache into {hub_cache} here (or point HF_HOME at the copy).\n"
-        "  2. Use a local checkpoint: --clip 'NAME:/path/to/weights.safetensors' or "
-        "--clip 'local-dir:/path/to/folder'.\n"
-        "  3. Use --clip world, the small CLIP that clipflows trains offline."
+        f"CLIP weights for '{spec}' are not on this machine ({reason}). Ways out: run "
+        f"`clipflows models --fetch '{spec}'` on a machine with network access and copy its "
+        f"Hugging Face cache into {hub_cache} here (or point HF_HOME at the copy); or give "
+        "local weights (--clip 'NAME:/path/to/weights.safetensors' or --clip "
+        "'local-dir:/path/to/folder'); or run --clip world, the small CLIP trained here, which "
+        "knows only coloured shapes."
     )
 
 
@@ -194,6 +193,23 @@ def _check_weights(paths: list[Path], named: str | None) -> None:
                 handle.keys()
         except (SafetensorError, OSError) as error:
             raise _damaged_weights(path, str(error), named) from error
+
+
+def require_weights(spec: str | ClipSpec) -> None:
+    """Stop with the actionable MissingWeightsError when a spec's weights are not on this
+    machine, in seconds and without building the model, so commands can check before they start
+    servers or read images. Named specs (``world``) are trained on first use and always pass."""
+    parsed = parse_spec(spec) if isinstance(spec, str) else spec
+    text = str(parsed)
+    if parsed.kind == "pretrained":
+        resolve_pretrained(parsed.model, parsed.source)
+    elif parsed.kind == "hf-hub":
+        _hub_file(parsed.source, "open_clip_config.json", text)
+        _hub_file(parsed.source, "open_clip_pytorch_model.bin", text)
+    elif parsed.kind == "local-dir":
+        _local_dir_files(parsed.source, text)
+    elif parsed.kind == "checkpoint" and not Path(parsed.source).is_file():
+        raise MissingWeightsError(f"CLIP spec '{text}': checkpoint {parsed.source} does not exist.")
 
 
 def load_clip(

@@ -104,11 +104,20 @@ GENERAL_VOCABULARY = CaptionVocabulary(
 )
 
 
+def vocabulary_phrases(vocabulary: CaptionVocabulary) -> list[str]:
+    """Every slot phrase once, in slot order."""
+    return list(dict.fromkeys(p for values in vocabulary.slots.values() for p in values))
+
+
+def describe_vocabulary(vocabulary: CaptionVocabulary) -> str:
+    """The vocabulary in a report: its template and how many phrases it has."""
+    return f"'{vocabulary.template}', {len(vocabulary_phrases(vocabulary))} phrases"
+
+
 def vocabulary_hypotheses(vocabulary: CaptionVocabulary) -> list[tuple[str, str]]:
     """Every slot phrase as a candidate difference in both directions: an LLM-free proposer
     that checks each concept the captioner knows (``[(phrase, "A"), (phrase, "B"), ...]``)."""
-    phrases = dict.fromkeys(p for values in vocabulary.slots.values() for p in values)
-    return [(phrase, direction) for phrase in phrases for direction in ("A", "B")]
+    return [(p, direction) for p in vocabulary_phrases(vocabulary) for direction in ("A", "B")]
 
 
 class ClipVocabularyCaptioner:

@@ -3,6 +3,12 @@
 One matrix product per set scores every image against every hypothesis; then per hypothesis:
 AUROC of the favoured set over the other (bootstrap CI), mean difference, one-sided Welch test,
 its p-value adjusted for testing all hypotheses at once (Holm by default).
+
+A CLIP can score one set's images higher on *every* text (brighter photos, another camera, images
+the model does not know): that shift is a property of the images, not of any hypothesis, yet it
+makes every phrase that favours that set look significant. Given reference texts (the captioning
+vocabulary), each image's scores are centred on its mean score over them before ranking, and
+:func:`set_shift` measures the shift that was removed.
 """
 
 from __future__ import annotations
@@ -17,12 +23,17 @@ from scipy import stats
 from sklearn.metrics import roc_auc_score
 
 from clipflows.components.errors import EmptyInputError
+from clipflows.components.set_difference import defaults
 
 Direction = Literal["A", "B"]
 Correction = Literal["holm", "bh", "bonferroni", "none"]
 CI_LEVEL = 0.95
 SHOWN_IMAGES = 4
 _CHUNK_ELEMENTS = 4_000_000  # bounds the bootstrap's working arrays (about 32 MB each)
+# A ranking where at least this share of (at least SHIFT_MIN_HYPOTHESES) hypotheses score higher
+# in one set before centring is reported as a shift of that set's scores.
+SHIFT_SHARE = 0.9
+SHIFT_MIN_HYPOTHESES = 10
 
 
 class Hypothesis(BaseModel, frozen=True):
@@ -58,11 +69,11 @@ class RankerConfig(BaseModel):
     """Significance level, bootstrap resamples (0: no CI), their seed, multiple-test correction,
     and the fewest readable images a set needs for the test to mean anything."""
 
-    alpha: float = Field(default=0.05, gt=0, lt=1)
+    alpha: float = Field(default=defaults.ALPHA, gt=0, lt=1)
     bootstrap: int = Field(default=200, ge=0)
     seed: int = 0
     correction: Correction = Field(
-        default="holm",
+        default=defaults.CORRECTION,
         description=(
             "How p-values are adjusted for ranking many hypotheses at once: 'holm' (family-wise "
             "error, valid however the hypotheses' CLIP scores correlate), 'bh' (Benjamini-"
@@ -75,6 +86,70 @@ class RankerConfig(BaseModel):
     # Welch's test estimates each set's variance: 2 images give it a single degree of freedom
     # (the p-value then rests on one difference), 3 is the fewest that give it two.
     min_images: int = Field(default=3, ge=2)
+    centre: bool = Field(
+        default=True,
+        description="Centre each image's scores on its mean score over the reference texts "
+        "before ranking, so a shift of one set's scores across every text is not read as a "
+        "difference (no effect without reference texts).",
+    )
+
+
+class SetShift(BaseModel):
+    """How far one set's images score higher on every text at once, before any centring."""
+
+    higher: Direction  # the set whose images score higher on most hypotheses
+    leaning: int  # hypotheses whose mean score is higher in that set
+    hypotheses: int
+    mean_shift: float  # mean over the reference texts of (that set's mean score - the other's)
+    centred: bool  # whether the ranking removed it
+
+    @property
+    def one_sided(self) -> bool:
+        return (
+            self.hypotheses >= SHIFT_MIN_HYPOTHESES
+            and self.leaning >= SHIFT_SHARE * self.hypotheses
+        )
+
+    def note(self) -> str | None:
+        """The report's sentence about the shift, when nearly every hypothesis leans one way."""
+        if not self.one_sided:
+            return None
+        what = (
+            "removed before ranking: each image's scores are centred on its mean over the "
+            "vocabulary"
+            if self.centred
+            else "NOT removed: every phrase that favours that set looks like a difference"
+        )
+        return (
+            f"{self.leaning} of {self.hypotheses} hypotheses score higher in set {self.higher} "
+            f"before centring: set {self.higher}'s images score higher on every text (by "
+            f"{self.mean_shift:.3f} on average), a property of the images, not of any "
+            f"hypothesis; {what}."
+        )
+
+
+def set_shift(
+    images_a: np.ndarray,
+    images_b: np.ndarray,
+    hypothesis_vectors: np.ndarray,
+    reference_vectors: np.ndarray,
+    centred: bool,
+) -> SetShift:
+    """Which set scores higher on most hypotheses before centring, and by how much on the
+    reference texts (all rows L2-normalised)."""
+    raw = np.asarray(images_a) @ np.asarray(hypothesis_vectors).T
+    raw_b = np.asarray(images_b) @ np.asarray(hypothesis_vectors).T
+    higher_in_b = int((raw_b.mean(0) > raw.mean(0)).sum())
+    higher: Direction = "B" if 2 * higher_in_b > len(hypothesis_vectors) else "A"
+    reference = np.asarray(reference_vectors).T
+    shift = float((images_b @ reference).mean() - (images_a @ reference).mean())
+    return SetShift(
+        higher=higher,
+        leaning=higher_in_b if higher == "B" else len(hypothesis_vectors) - higher_in_b,
+        hypotheses=len(hypothesis_vectors),
+        mean_shift=shift if higher == "B" else -shift,
+        centred=centred,
+    )
 
 
 def check_testable(
@@ -128,11 +203,14 @@ def rank_hypotheses(
     hypotheses: Sequence[Hypothesis],
     hypothesis_vectors: np.ndarray,
     config: RankerConfig | None = None,
+    reference_vectors: np.ndarray | None = None,
 ) -> list[HypothesisScore]:
     """Score every hypothesis over all images of both sets; best AUROC first.
 
     Inputs are L2-normalised embeddings: ``images_a`` [n_a, d], ``images_b`` [n_b, d],
-    ``hypothesis_vectors`` [len(hypotheses), d]. Use ``filter_significant`` to drop the rest.
+    ``hypothesis_vectors`` [len(hypotheses), d], and optionally ``reference_vectors`` [r, d],
+    the texts each image's scores are centred on (``RankerConfig.centre``). Use
+    ``filter_significant`` to drop the rest.
     """
     config = config or RankerConfig()
     a, b, vectors = _checked(images_a, images_b, hypotheses, hypothesis_vectors)
@@ -141,6 +219,10 @@ def rank_hypotheses(
         return []
     scores_a = np.asarray(a @ vectors.T, dtype=np.float64)  # [n_a, h] cosines
     scores_b = np.asarray(b @ vectors.T, dtype=np.float64)  # [n_b, h]
+    if config.centre and reference_vectors is not None and len(reference_vectors):
+        reference = np.asarray(reference_vectors, dtype=np.float64).T
+        scores_a -= (a @ reference).mean(1, keepdims=True)
+        scores_b -= (b @ reference).mean(1, keepdims=True)
     favours_a = np.array([h.direction == "A" for h in hypotheses])
     auroc = _auroc(scores_a, scores_b, favours_a)
     low, high = _bootstrap_ci(scores_a, scores_b, favours_a, config)
@@ -174,6 +256,12 @@ def filter_significant(scores: Sequence[HypothesisScore]) -> list[HypothesisScor
     """Only the significant hypotheses (adjusted p < alpha), order kept: VisDiff's p-value
     filter, corrected for the number of hypotheses tested."""
     return [s for s in scores if s.significant]
+
+
+def significant_first(scores: Sequence[HypothesisScore]) -> list[HypothesisScore]:
+    """The significant hypotheses, then the rest, each group in the order given (best AUROC
+    first from ``rank_hypotheses``): what reports and pages show as the ranking."""
+    return filter_significant(scores) + [s for s in scores if not s.significant]
 
 
 def resampled_auroc(

@@ -7,6 +7,7 @@ import html
 
 from pydantic import BaseModel
 
+from clipflows.components.provenance import Provenance
 from clipflows.components.reports import markdown_table, thumbnail_html
 from clipflows.components.set_difference.ranking import p_text
 
@@ -37,10 +38,20 @@ def accuracy_line(evaluation: BaseModel) -> str:
     return f"Acc@1 {evaluation.acc_at_1:.2f}, Acc@5 {evaluation.acc_at_5:.2f}"
 
 
-def to_markdown(title: str, ranking: list, evaluation: BaseModel | None = None) -> str:
-    """The ranked table (and the judge's verdicts, if any) as Markdown."""
+def to_markdown(
+    title: str,
+    ranking: list,
+    evaluation: BaseModel | None = None,
+    warnings: list[str] | None = None,
+    provenance: Provenance | None = None,
+) -> str:
+    """What the result cannot be trusted for, how it was made, the ranked table and the judge's
+    verdicts, as Markdown."""
     rows = ranked_rows(ranking)
     lines = [f"# {title}", ""]
+    lines += [f"> **Warning:** {warning}\n" for warning in warnings or []]
+    if provenance is not None:
+        lines += ["Made with:", "", *[f"- {line}" for line in provenance.lines()], ""]
     if rows:
         lines += markdown_table(list(rows[0]), [list(row.values()) for row in rows])
     else:
@@ -58,8 +69,11 @@ def to_html(
     paths_b: list[str],
     evaluation: BaseModel | None = None,
     show_top: int = 3,
+    warnings: list[str] | None = None,
+    provenance: Provenance | None = None,
 ) -> str:
-    """Self-contained HTML: the table, then image grids for the ``show_top`` hypotheses."""
+    """Self-contained HTML: warnings, how it was made, the table, then image grids for the
+    ``show_top`` hypotheses."""
     rows = ranked_rows(ranking)
     head = "".join(f"<th>{html.escape(k)}</th>" for k in (rows[0] if rows else {}))
     body = "".join(
@@ -70,7 +84,16 @@ def to_html(
         f"<html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>"
         "body{font-family:sans-serif}td,th{padding:2px 8px;border-bottom:1px solid #ddd}"
         "img{margin:2px}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1><table><tr>{head}</tr>{body}</table>",
+        f"<h1>{html.escape(title)}</h1>",
+        *(f"<p><b>Warning:</b> {html.escape(warning)}</p>" for warning in warnings or []),
+        (
+            "<p>Made with:</p><ul>"
+            + "".join(f"<li>{html.escape(line)}</li>" for line in provenance.lines())
+            + "</ul>"
+            if provenance is not None
+            else ""
+        ),
+        f"<table><tr>{head}</tr>{body}</table>",
     ]
     if evaluation is not None:
         parts.append(

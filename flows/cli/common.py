@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from clipflows.components.provenance import Provenance
     from clipflows.components.settings import Settings
 
 console = Console()
@@ -46,9 +47,30 @@ def with_runner(flow, runner: Literal["thread", "dask"], workers: int | None):
     return with_task_runner(flow, runner, workers or default)
 
 
-def load_cli_settings(config: Path | None, clip: str | None = None) -> Settings:
-    """Settings from the file/env, with ``--clip`` on top when given."""
+def load_cli_settings(
+    config: Path | None, clip: str | None = None, *, require_clip: bool = False
+) -> Settings:
+    """Settings from the file/env, with ``--clip`` on top when given; with ``require_clip``, a
+    CLIP whose weights are not on this machine stops the command here, before anything starts."""
     from clipflows.components.settings import load_settings
 
     overrides = {"clip": clip} if clip else {}
-    return load_settings(config, **overrides)
+    settings = load_settings(config, **overrides)
+    if require_clip:
+        from clipflows.components.clip.spec import parse_spec
+
+        if parse_spec(settings.clip).kind != "named":  # named models train here: nothing to find
+            from clipflows.components.clip.loading import require_weights  # imports torch
+
+            require_weights(settings.clip)
+    return settings
+
+
+def print_evidence(warnings: list[str], provenance: Provenance, level: str | None = None) -> None:
+    """What a result cannot be trusted for, the level it must beat (when there is one), and
+    which models and settings made it."""
+    for warning in warnings:
+        console.print(f"[bold yellow]Warning:[/] {warning}", highlight=False)
+    if level:
+        console.print(level, highlight=False)
+    console.print("Made with: " + "; ".join(provenance.lines()), highlight=False)

@@ -33,7 +33,7 @@ def demo(
     """Run the workflows end to end on the embedded defaults (offline) and print the results."""
     started = time.monotonic()
     quiet_model_loading()
-    settings = _settings(config, clip)
+    settings = _settings(config, clip or "world")  # the demo's images are world renders
     from clipflows.flows.demo import demo_flow
 
     with flow_session():
@@ -144,6 +144,8 @@ def closing_lines(seconds: float, reports: Path, separated: Path) -> list[str]:
         "own images and recordings, with its runs on the Runs page.",
         "Or here: `clipflows diff FOLDER_A FOLDER_B`, `clipflows classify FOLDER`, "
         "`clipflows separate RECORDING 'dog barking'`; `clipflows --help` lists every command.",
+        "Your photos get a real CLIP (ViT-B-32:laion2b_s34b_b79k, from the Hugging Face hub "
+        "cache); the demo's `world` CLIP knows only coloured shapes.",
     ]
 
 

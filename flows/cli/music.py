@@ -139,7 +139,8 @@ def music_train(
     retrieval = MusicRetrievalConfig()
     if steps:
         retrieval.training.steps = steps
-    settings = load_cli_settings(config)
+    # The paired videos are world renders: their frames are encoded by the world CLIP.
+    settings = load_cli_settings(config, "world")
     with flow_session():
         result = train_music_retrieval(
             str(library) if library else None,
@@ -176,7 +177,7 @@ def music_recommend(
         raise InputNotFoundError(
             f"Video {video} does not exist; give a video file or a folder of frames."
         )
-    settings = load_cli_settings(config)
+    settings = load_cli_settings(config, "world")  # the CLIP the music model was trained with
     from clipflows.flows.music_retrieval import recommend
 
     with flow_session():

@@ -9,12 +9,14 @@ import typer
 from rich.table import Table
 
 from clipflows.components.errors import ClipflowsError
+from clipflows.components.set_difference import defaults
 from clipflows.flows.cli.common import (
     ClipOption,
     ConfigOption,
     RunnerOption,
     WorkersOption,
     console,
+    print_evidence,
     with_runner,
 )
 from clipflows.flows.cli.common import load_cli_settings as _settings
@@ -47,22 +49,22 @@ def diff(
     truth: Annotated[str | None, typer.Option(help="Ground truth: judge the top 5.")] = None,
     captioner: Annotated[
         str, typer.Option(help="clip-vocabulary, blip or vlm.")
-    ] = "clip-vocabulary",
+    ] = defaults.CAPTIONER,
     rounds: Annotated[
         int, typer.Option(min=1, help="Proposal rounds, each on other sampled captions.")
-    ] = 2,
+    ] = defaults.PROPOSAL_ROUNDS,
     refine_rounds: Annotated[
         int, typer.Option(help="Rounds in which the LLM refines ranked hypotheses.")
     ] = 0,
     sample_size: Annotated[
         int, typer.Option(min=1, help="Captions per set shown to the LLM each round.")
-    ] = 12,
+    ] = defaults.SAMPLE_SIZE,
     alpha: Annotated[
         float,
         typer.Option(
             min=0.0, max=1.0, help="Significance level for a difference (after --correction)."
         ),
-    ] = 0.05,
+    ] = defaults.ALPHA,
     correction: Annotated[
         str,
         typer.Option(
@@ -71,14 +73,14 @@ def diff(
             "rate: more findings), bonferroni, or none (with hundreds of candidates, many pass "
             "by chance).",
         ),
-    ] = "holm",
+    ] = defaults.CORRECTION,
     vocabulary_candidates: Annotated[
         bool,
         typer.Option(
             help="Also rank every phrase of the captioning vocabulary, in both directions, "
             "as the web app does (useful when the LLM is weak or copies its examples)."
         ),
-    ] = True,
+    ] = defaults.VOCABULARY_CANDIDATES,
     hypotheses: Annotated[
         Path | None,
         typer.Option(
@@ -139,7 +141,7 @@ def diff(
         for label, folder in (("A", set_a), ("B", set_b)):
             check_image_folder(folder, label)
         inputs = (set_a, set_b)
-    settings = _settings(config, clip)
+    settings = _settings(config, clip, require_clip=True)
     if llm or truth or captioner == "vlm":
         from clipflows.agents.health import require_llm_server
 
@@ -165,6 +167,7 @@ def diff(
             output=str(output),
         )
     console.print(ranking_table(result.ranking[:top]))
+    print_evidence(result.warnings, result.provenance)
     skipped = result.set_a.skipped + result.set_b.skipped
     if skipped:
         console.print(f"[yellow]{len(skipped)} unreadable images skipped[/] (see result.json)")

@@ -26,13 +26,21 @@ st.caption(
     "28 packaged tracks are tagged (musicnn) and described by the LLM, and each music clip gets "
     "a synthetic video drawn from its tempo, loudness and mood. It has never seen real films."
 )
+
+
+def world_settings():
+    """The app's settings with the world CLIP: the model learns from synthetic videos drawn in
+    the world's shapes, so their frames (and a user's video) are encoded by it."""
+    return settings().model_copy(update={"clip": "world"})
+
+
 model_dir = default_model_dir(settings())
 
 if not (model_dir / "music_index.npz").is_file():
     st.info("No music retrieval model yet. Training takes a few minutes the first time.")
     if st.button("Describe the packaged tracks and train", type="primary"):
         with running("Training…", "Model trained", "Training failed"):
-            app_settings = settings()  # read here: the flows run in a thread of their own
+            app_settings = world_settings()  # read here: the flows run in a thread of their own
             library = app_settings.cache_dir / "music-library"
             st.write("Tagging and describing the 28 packaged tracks (cached after once)")
             with_progress(
@@ -64,7 +72,7 @@ generator = st.selectbox("MusicGen model", GENERATORS, disabled=not generate)
 
 if st.button("Find music", type="primary"):
     with running("Finding music…", "Done", "Finding music failed"):
-        app_settings = settings()  # read here: the flow runs in a thread of its own
+        app_settings = world_settings()  # read here: the flow runs in a thread of its own
         output = run_dir("music")
         if upload is not None:
             video = next(save_uploads([upload], "video", VIDEO_TYPES).iterdir())

@@ -7,6 +7,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from clipflows.agents.proposer import ProposerConfig
+from clipflows.components.clip.loading import require_weights
+from clipflows.components.set_difference import defaults
 from clipflows.components.set_difference.captioning import GENERAL_VOCABULARY
 from clipflows.components.set_difference.ranking import p_text
 from clipflows.components.set_difference.report import ranked_rows
@@ -52,11 +55,19 @@ with st.expander("Options"):
     vocabulary_name = st.selectbox(
         "Caption vocabulary", ["general", "world"], index=int(world_default)
     )
-    candidates = st.checkbox("Also rank every vocabulary phrase", value=True)
-    rounds = st.slider("Proposal rounds", 1, 5, 1)
+    candidates = st.checkbox(
+        "Also rank every vocabulary phrase", value=defaults.VOCABULARY_CANDIDATES
+    )
+    rounds = st.slider("Proposal rounds", 1, 5, defaults.PROPOSAL_ROUNDS)
 
 if st.button("Run", type="primary"):
     with running("Running set difference…", "Set difference done"):
+        # World renders get the world CLIP, named explicitly; a user's images the configured
+        # CLIP, whose missing weights stop the run here with the ways out.
+        app_settings = settings()
+        if source == "Sample world sets":
+            app_settings = app_settings.model_copy(update={"clip": "world"})
+        require_weights(app_settings.clip)
         if source == "Folders on the server":
             set_a, set_b, names = (
                 folder_a,
@@ -74,9 +85,7 @@ if st.button("Run", type="primary"):
             )
             names = (pair.phrase_a, pair.phrase_b)
         st.write(f"{names[0]} vs {names[1]}")
-        from clipflows.agents.proposer import ProposerConfig
-
-        output, app_settings = run_dir("set-difference"), settings()
+        output = run_dir("set-difference")
         st.session_state["set_difference"] = with_progress(
             lambda: set_difference(
                 set_a,
@@ -90,10 +99,14 @@ if st.button("Run", type="primary"):
                 output=str(output),
             )
         )
+        st.session_state["set_difference_settings"] = app_settings
 
 result = st.session_state.get("set_difference")
 if result is not None:
     st.subheader(f"How {result.set_a.name} differs from {result.set_b.name}")
+    for warning in result.warnings:
+        st.warning(warning)
+    st.caption("Made with: " + "; ".join(result.provenance.lines()))
     best = result.ranking[0]  # the significant ones come first
     found = (
         f"**{best.text}** (more true of {best.direction}, AUROC {best.auroc:.2f}, "
@@ -121,7 +134,7 @@ if result is not None:
         st.markdown(f"**Set {label} ({summary.name})**: best match, then worst match")
         image_grid([summary.paths[i] for i in top])
         image_grid([summary.paths[i] for i in bottom])
-    encoder = clip_encoder(settings())
+    encoder = clip_encoder(st.session_state.get("set_difference_settings", settings()))
     text = encoder.encode_texts([score.text])[0]
     scores = {
         f"{label} ({s.name})": encoder.encode_images(s.paths).vectors @ text
