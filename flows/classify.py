@@ -79,6 +79,7 @@ from clipflows.flows.runtime.chunks import in_chunks
 from clipflows.flows.runtime.deployments import DEFAULT_THREADS, make_task_runner
 from clipflows.flows.runtime.progress import Steps, log_progress
 from clipflows.flows.runtime.retries import retry_unless_llm_unavailable
+from clipflows.flows.runtime.runs import record_run
 from clipflows.flows.runtime.sharded_encoding import DEFAULT_SHARD_SIZE, encode_in_shards
 from clipflows.flows.runtime.worker_models import worker_encoder, worker_llm
 
@@ -436,4 +437,7 @@ def classify(
         files["report.html"] = to_html(title, result)
         files[DESCRIPTIONS_FILE] = fudd_file_text(used)
         write_report(Path(output), "classify", files)
+        record_run(
+            settings.cache_dir, "classify", f"{result.dataset} ({len(names)} classes)", output
+        )
     return result

@@ -15,6 +15,7 @@ from clipflows.flows.cli.common import (
     WorkersOption,
     console,
     load_cli_settings,
+    print_evidence,
     with_runner,
 )
 from clipflows.flows.cli.session import flow_session
@@ -89,7 +90,11 @@ def classify(
             output=str(output),
         )
     console.print(accuracy_table(result))
-    print_evidence(result)
+    print_evidence(
+        result.warnings,
+        result.provenance,
+        f"To beat: {result.chance.text()}." if result.chance is not None else None,
+    )
     console.print(
         f"{result.images} images, {len(result.class_names)} classes; {result.pairs_occurring} of "
         f"{result.pairs_possible} class pairs occur in some ambiguity set (k={result.k}); "
@@ -148,16 +153,6 @@ def accuracy_table(result) -> Table:
     for method in result.methods:
         table.add_row(method.method, percent(method.accuracy), interval_text(method), method.note)
     return table
-
-
-def print_evidence(result) -> None:
-    """What the accuracies cannot be trusted for, the level they must beat, and which models
-    and settings made them."""
-    for warning in result.warnings:
-        console.print(f"[bold yellow]Warning:[/] {warning}", highlight=False)
-    if result.chance is not None:
-        console.print(f"To beat: {result.chance.text()}.", highlight=False)
-    console.print("Made with: " + "; ".join(result.provenance.lines()), highlight=False)
 
 
 COMMANDS = {"classify": classify}

@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from clipflows.flows.assistant import Guardrails, ask
+from clipflows.flows.runtime.runs import run_id
 from clipflows.ui.common import running, settings, with_progress
 
 st.title("Assistant")
@@ -34,7 +35,8 @@ if request:
     if result is not None:
         lines = [
             f"- **{o.tool}** ({', '.join(f'{k}={v}' for k, v in o.arguments.items())}): "
-            f"{o.status}. {o.summary}" + (f" Report: `{o.report}`" if o.report else "")
+            f"{o.status}. {o.summary}"
+            + (f" [Report](runs?run={run_id(Path(o.report).parent)})" if o.report else "")
             for o in result.outcomes
         ]
         answer = "\n".join(lines)
