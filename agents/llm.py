@@ -216,3 +216,15 @@ def llm_weights(settings: Settings) -> str | None:
         return None
     entry = llm_registry().get(settings.llm.model or DEFAULT_LLM)
     return f"sha256={entry.sha256[:16]}" if entry else None
+
+
+def seconds_per_answer(settings: Settings, tokens: int) -> float | None:
+    """About how long the embedded model takes to write ``tokens`` schema-enforced tokens, from
+    the speed measured here (the registry's ``measured``); None where nothing was measured."""
+    from clipflows.agents.llm_registry import DEFAULT_LLM, llm_registry
+
+    if settings.llm.backend != "embedded":
+        return None
+    entry = llm_registry().get(settings.llm.model or DEFAULT_LLM)
+    speed = entry.measured.get("tokens_per_s", {}).get("schema") if entry else None
+    return tokens / speed if speed else None

@@ -97,6 +97,10 @@ def _run_step(
     tool: str, arguments: dict[str, str], settings: Settings, output: Path
 ) -> tuple[str, str | None]:
     """Run one checked step as a subflow; returns its result in a sentence and its report."""
+    if tool == "set_difference" or (tool == "classify" and arguments.get("dataset") != "world"):
+        from clipflows.components.clip.loading import require_weights
+
+        require_weights(settings.clip)  # a missing CLIP fails the step before its flow starts
     if tool == "set_difference":
         from clipflows.flows.set_difference import headline, set_difference
 
@@ -108,12 +112,18 @@ def _run_step(
         from clipflows.flows.classify import ClassifyConfig, classify
 
         config = ClassifyConfig(context=arguments.get("context") or None)
+        if arguments["dataset"] == "world":  # the world task's renders get the world CLIP
+            settings = settings.model_copy(update={"clip": "world"})
         result = classify(
             arguments["dataset"], settings=settings, config=config, output=str(output)
         )
-        summary = (
-            f"{result.images} images, {len(result.class_names)} classes: one template "
-            f"{result.accuracy('one template'):.1%}, FuDD + fusion {result.accuracy('FuDD + fusion'):.1%}."
+        summary = " ".join(
+            [
+                f"{result.images} images, {len(result.class_names)} classes: one template "
+                f"{result.accuracy('one template'):.1%}, FuDD + fusion "
+                f"{result.accuracy('FuDD + fusion'):.1%}.",
+                *(f"Warning: {warning}" for warning in result.warnings),
+            ]
         )
         return summary, result.report.get("report.html")
     if tool == "train_clip":

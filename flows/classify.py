@@ -9,6 +9,7 @@ Dask for many workers) runs them concurrently, each with its worker's resident m
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from clipflows.agents.differential_describer import (
     describe_pairs,
     follow_up_pair,
 )
-from clipflows.agents.llm import LLM, llm_weights
+from clipflows.agents.llm import LLM, llm_weights, seconds_per_answer
 from clipflows.components.classification.class_lists import read_class_list
 from clipflows.components.classification.datasets import (
     LabelledImages,
@@ -145,6 +146,38 @@ class ClassifyResult(BaseModel):
 
     def accuracy(self, method: str) -> float:
         return next(m.accuracy for m in self.methods if m.method == method)
+
+
+# Tokens the LLM writes for one pair's descriptions: 3,720 for 63 pairs in the LLM evaluation
+# (README, "LLM backends"); with the model's measured speed, the time a run's calls take.
+DESCRIPTION_TOKENS = 60
+
+
+class DescriptionCost(BaseModel):
+    """What asking the LLM for a dataset's pair descriptions costs at most, before a run."""
+
+    calls: int  # pairs that can share an ambiguity set: every pair, or fewer when images are few
+    seconds: float | None  # at the model's measured speed; None where none was measured
+
+    def text(self, k: int) -> str:
+        took = (
+            f", about {self.seconds / 60:.0f} min at the model's measured speed"
+            if (self.seconds)
+            else ""
+        )
+        return (
+            f"Up to {self.calls} LLM calls (one per pair of classes that share an image's top "
+            f"{k}){took}; answers are cached, so a rerun asks only new pairs. A smaller k "
+            "asks fewer."
+        )
+
+
+def description_cost(data: LabelledImages, k: int, settings: Settings) -> DescriptionCost:
+    """The most LLM calls a run can make, and their time, before any image is encoded."""
+    classes, per_image = len(data.class_names), math.comb(min(k, len(data.class_names)), 2)
+    calls = min(math.comb(classes, 2), len(data.paths) * per_image)
+    each = seconds_per_answer(settings, DESCRIPTION_TOKENS)
+    return DescriptionCost(calls=calls, seconds=None if each is None else calls * each)
 
 
 def load_dataset(dataset: str, settings: Settings, classes: list[str] | None) -> LabelledImages:
@@ -298,9 +331,10 @@ def classify(
     """Zero-shot classification with FuDD's differential descriptions and score fusion.
 
     first pass (top-k ambiguity sets) -> describe the pairs that occur -> second pass ->
-    fusion chosen on a validation split -> accuracy of every method on the test split.
+    fusion chosen on a validation split -> accuracy of every method on the test split. The
+    world task runs on the world CLIP unless ``settings`` name another.
     """
-    settings = settings or load_settings()
+    settings = settings or load_settings(**({"clip": "world"} if dataset == "world" else {}))
     config = config or ClassifyConfig()
     if output:
         check_report_folder(output)  # a bad -o fails now, not after the run

@@ -66,7 +66,9 @@ def classify(
     class_list = classes.split(",") if classes else None
     class_names = check_dataset(dataset, class_list)
     check_descriptions(descriptions, description_classes, class_names)
-    settings = load_cli_settings(config, clip, require_clip=True)
+    # The world task is world renders: it gets the world CLIP unless --clip names another.
+    world = "world" if dataset == "world" else None
+    settings = load_cli_settings(config, clip or world, require_clip=True)
     if descriptions == "llm":
         from clipflows.agents.health import require_llm_server
 

@@ -7,8 +7,12 @@ import streamlit as st
 
 from clipflows.components.classification.descriptions import read_fudd_file
 from clipflows.components.classification.report import changed_text, interval_text
-from clipflows.flows.classify import ClassifyConfig, classify
+from clipflows.components.clip.loading import require_weights
+from clipflows.components.errors import ClipflowsError
+from clipflows.flows.classify import ClassifyConfig, classify, description_cost, load_dataset
 from clipflows.ui.common import image_grid, run_dir, running, save_uploads, settings, with_progress
+
+MANY_CALLS = 36  # more LLM calls than this, and the page says what the run will cost first
 
 st.title("Classification with differential descriptions")
 st.caption(
@@ -38,14 +42,27 @@ description_file = (
 )
 k = st.slider("Ambiguity set size k", 2, 20, 5)
 context = st.text_input("What the images are (for the LLM)", "")
+if descriptions == "llm" and dataset:
+    try:  # listing the images is cheap; a dataset that cannot be read is reported by Run
+        cost = description_cost(load_dataset(dataset, settings(), classes), k, settings())
+    except (ClipflowsError, OSError):
+        cost = None
+    if cost is not None and cost.calls > MANY_CALLS:
+        st.info(cost.text(k))
 
 if st.button("Run", type="primary"):
     with running("Classifying…", "Classification done"):
+        # The world task's renders get the world CLIP, named; a user's images the configured
+        # CLIP, whose missing weights stop the run here with the ways out.
+        app_settings = settings()
+        if dataset == "world":
+            app_settings = app_settings.model_copy(update={"clip": "world"})
+        require_weights(app_settings.clip)
         if description_file is not None:
             folder = save_uploads([description_file], "descriptions", ["json"])
             descriptions = str(next(folder.iterdir()))
         config = ClassifyConfig(descriptions=descriptions, k=k, context=context or None)
-        output, app_settings = str(run_dir("classify")), settings()
+        output = str(run_dir("classify"))
         st.session_state["classification"] = with_progress(
             lambda: classify(dataset, classes, settings=app_settings, config=config, output=output)
         )
