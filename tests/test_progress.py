@@ -177,3 +177,21 @@ def test_chunks_of_a_step_show_one_count_of_all_their_items(prefect_harness):
     assert during[-1][1] == "describe the confusable pairs (step 2 of 3) · describe pairs: 18/18"
     fractions = [fraction for fraction, _ in shown.seen]
     assert fractions == sorted(fractions)
+
+
+@pytest.mark.parametrize("watched", [False, True])
+def test_a_step_not_declared_is_refused_whether_or_not_anyone_watches(watched):
+    def run() -> None:
+        steps = Steps("load the models", "encode the images")
+        steps.start("load the models")
+        steps.start("encode the imgaes")
+
+    if watched:
+        with watch_progress(lambda event: None), pytest.raises(ValueError) as error:
+            run()
+    else:
+        with pytest.raises(ValueError) as error:
+            run()
+    message = str(error.value)
+    assert "'encode the imgaes'" in message
+    assert "'load the models'" in message and "'encode the images'" in message

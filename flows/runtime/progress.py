@@ -91,6 +91,10 @@ class Steps:
         self._parent = _SCOPE.get()
 
     def start(self, name: str) -> None:
+        """Mark ``name`` as the step that runs now; a name not declared is a ValueError, watched
+        or not, so a misspelt step fails in tests and the CLI as it would in the web app."""
+        if name not in self.names:
+            raise ValueError(f"Unknown step {name!r}; this flow's steps are {self.names}.")
         parent = self._parent
         if parent is None:
             return
