@@ -40,7 +40,7 @@ class Provenance(BaseModel):
     clip: str | None = None  # the spec as asked for, e.g. "world" or "ViT-B-32:laion2b_s34b_b79k"
     clip_weights: str | None = None  # what the spec resolved to: a pretrained tag or a file hash
     captioner: str | None = None
-    vocabulary: str | None = None  # its name and size, e.g. "general (59 phrases)"
+    vocabulary: str | None = None  # the phrases captions and candidates come from, and how many
     llm: str | None = None  # "backend:model"
     llm_weights: str | None = None  # the model file's sha256 where clipflows knows it
     settings: dict[str, Any] = Field(default_factory=dict)  # the result settings not at default
@@ -49,7 +49,8 @@ class Provenance(BaseModel):
         """One "name: value" line per recorded part, for terminals and Markdown lists."""
         parts = {
             "CLIP": self.clip and _with(self.clip, self.clip_weights),
-            "captioner": self.captioner and _with(self.captioner, self.vocabulary),
+            "captioner": self.captioner,
+            "vocabulary": self.vocabulary,
             "LLM": self.llm and _with(self.llm, self.llm_weights),
             "settings changed": ", ".join(f"{k}={v}" for k, v in _flat(self.settings).items()),
             "clipflows": f"{self.clipflows_version}, {self.created}",

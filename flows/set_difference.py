@@ -164,7 +164,8 @@ def rank_task(
     vectors = encoder.encode_texts([h.text for h in hypotheses])
     reference = encoder.encode_texts(reference_texts)
     ranked = rank_hypotheses(a.vectors, b.vectors, hypotheses, vectors, config, reference)
-    shift = set_shift(a.vectors, b.vectors, vectors, reference, centred=config.centre)
+    phrases = encoder.encode_texts(list(dict.fromkeys(h.text for h in hypotheses)))
+    shift = set_shift(a.vectors, b.vectors, phrases, reference, centred=config.centre)
     return significant_first(ranked), shift
 
 
@@ -384,7 +385,10 @@ def set_difference(
         ),
         domain=domain,
         shift=shift,
-        warnings=[w for w in (*(c.warning() for c in domain), shift.note()) if w],
+        warnings=[
+            *(f"Set {name}: {c.warning()}" for name, c in zip(names, domain) if c.outside),
+            *([shift.note()] if shift.one_sided else []),
+        ],
     )
     steps.start("write the report")
     title = f"How {names[0]} differs from {names[1]}"

@@ -106,8 +106,8 @@ def test_a_shift_of_one_sets_scores_is_removed_and_reported():
     assert sum(s.significant for s in raw) == len(texts), "the shift alone looks significant"
     assert sum(s.significant for s in centred) <= 5, "what is left is per-text, not the shift"
     shift = set_shift(a, b, texts, reference, centred=True)
-    assert (shift.higher, shift.leaning, shift.hypotheses) == ("B", 30, 30)
-    assert shift.mean_shift > 0 and "30 of 30 hypotheses score higher in set B" in shift.note()
+    assert (shift.higher, shift.leaning, shift.phrases) == ("B", 30, 30)
+    assert shift.mean_shift > 0 and "30 of 30 phrases score higher in set B" in shift.note()
     uncentred = rank_hypotheses(a, b, hypotheses, texts, RankerConfig(centre=False), reference)
     assert [s.auroc for s in uncentred] == [s.auroc for s in raw]
 
@@ -145,7 +145,8 @@ def test_diff_on_photos_with_the_world_clip_warns_and_says_how_it_was_made(
     )
     assert result.returncode == 0, result.stderr[-3000:]
     terminal = " ".join(result.stdout.split())
-    assert "Warning: 5 of 5 images are unlike anything CLIP 'world' was trained on" in terminal
+    assert "Warning: Set a: 5 of 5 images are unlike anything CLIP 'world' was trained on" in terminal
+    assert "Warning: Set b: 4 of 5 images are unlike" in terminal  # the Hubble deep field passes
     assert "Made with: CLIP: world (sha256=" in terminal
     saved = json.loads((report / "result.json").read_text())
     assert saved["provenance"]["clip"] == "world"
@@ -155,5 +156,6 @@ def test_diff_on_photos_with_the_world_clip_warns_and_says_how_it_was_made(
     assert saved["shift"]["centred"] is True
     assert len(saved["warnings"]) >= 1 and all(d["outside"] for d in saved["domain"])
     markdown = (report / "report.md").read_text()
-    assert "**Warning:** 5 of 5 images are unlike" in markdown and "- CLIP: world" in markdown
+    assert "**Warning:** Set a: 5 of 5 images are unlike" in markdown and "- CLIP: world" in markdown
+    assert "- vocabulary: 'a {style} of {subject} {scene}, {colour} tones'" in markdown
     assert "Made with:" in (report / "report.html").read_text()

@@ -30,10 +30,10 @@ Correction = Literal["holm", "bh", "bonferroni", "none"]
 CI_LEVEL = 0.95
 SHOWN_IMAGES = 4
 _CHUNK_ELEMENTS = 4_000_000  # bounds the bootstrap's working arrays (about 32 MB each)
-# A ranking where at least this share of (at least SHIFT_MIN_HYPOTHESES) hypotheses score higher
-# in one set before centring is reported as a shift of that set's scores.
+# A ranking where at least this share of (at least SHIFT_MIN_PHRASES) phrases score higher in one
+# set before centring is reported as a shift of that set's scores.
 SHIFT_SHARE = 0.9
-SHIFT_MIN_HYPOTHESES = 10
+SHIFT_MIN_PHRASES = 10
 
 
 class Hypothesis(BaseModel, frozen=True):
@@ -97,18 +97,15 @@ class RankerConfig(BaseModel):
 class SetShift(BaseModel):
     """How far one set's images score higher on every text at once, before any centring."""
 
-    higher: Direction  # the set whose images score higher on most hypotheses
-    leaning: int  # hypotheses whose mean score is higher in that set
-    hypotheses: int
+    higher: Direction  # the set whose images score higher on most phrases
+    leaning: int  # phrases whose mean score is higher in that set
+    phrases: int  # the distinct texts ranked (a phrase proposed for both sets counts once)
     mean_shift: float  # mean over the reference texts of (that set's mean score - the other's)
     centred: bool  # whether the ranking removed it
 
     @property
     def one_sided(self) -> bool:
-        return (
-            self.hypotheses >= SHIFT_MIN_HYPOTHESES
-            and self.leaning >= SHIFT_SHARE * self.hypotheses
-        )
+        return self.phrases >= SHIFT_MIN_PHRASES and self.leaning >= SHIFT_SHARE * self.phrases
 
     def note(self) -> str | None:
         """The report's sentence about the shift, when nearly every hypothesis leans one way."""
@@ -121,7 +118,7 @@ class SetShift(BaseModel):
             else "NOT removed: every phrase that favours that set looks like a difference"
         )
         return (
-            f"{self.leaning} of {self.hypotheses} hypotheses score higher in set {self.higher} "
+            f"{self.leaning} of {self.phrases} phrases score higher in set {self.higher} "
             f"before centring: set {self.higher}'s images score higher on every text (by "
             f"{self.mean_shift:.3f} on average), a property of the images, not of any "
             f"hypothesis; {what}."
@@ -131,22 +128,22 @@ class SetShift(BaseModel):
 def set_shift(
     images_a: np.ndarray,
     images_b: np.ndarray,
-    hypothesis_vectors: np.ndarray,
+    phrase_vectors: np.ndarray,
     reference_vectors: np.ndarray,
     centred: bool,
 ) -> SetShift:
-    """Which set scores higher on most hypotheses before centring, and by how much on the
-    reference texts (all rows L2-normalised)."""
-    raw = np.asarray(images_a) @ np.asarray(hypothesis_vectors).T
-    raw_b = np.asarray(images_b) @ np.asarray(hypothesis_vectors).T
+    """Which set scores higher on most of the distinct phrases ranked, before centring, and by
+    how much on the reference texts (all rows L2-normalised)."""
+    raw = np.asarray(images_a) @ np.asarray(phrase_vectors).T
+    raw_b = np.asarray(images_b) @ np.asarray(phrase_vectors).T
     higher_in_b = int((raw_b.mean(0) > raw.mean(0)).sum())
-    higher: Direction = "B" if 2 * higher_in_b > len(hypothesis_vectors) else "A"
+    higher: Direction = "B" if 2 * higher_in_b > len(phrase_vectors) else "A"
     reference = np.asarray(reference_vectors).T
     shift = float((images_b @ reference).mean() - (images_a @ reference).mean())
     return SetShift(
         higher=higher,
-        leaning=higher_in_b if higher == "B" else len(hypothesis_vectors) - higher_in_b,
-        hypotheses=len(hypothesis_vectors),
+        leaning=higher_in_b if higher == "B" else len(phrase_vectors) - higher_in_b,
+        phrases=len(phrase_vectors),
         mean_shift=shift if higher == "B" else -shift,
         centred=centred,
     )
