@@ -386,7 +386,11 @@ def set_difference(
         domain=domain,
         shift=shift,
         warnings=[
-            *(f"Set {name}: {c.warning()}" for name, c in zip(names, domain) if c.outside),
+            *(
+                f"Set {name}: {check.warning()}"
+                for name, check in zip(names, domain, strict=False)  # [] for most models
+                if check.outside
+            ),
             *([shift.note()] if shift.one_sided else []),
         ],
     )

@@ -145,7 +145,9 @@ def test_diff_on_photos_with_the_world_clip_warns_and_says_how_it_was_made(
     )
     assert result.returncode == 0, result.stderr[-3000:]
     terminal = " ".join(result.stdout.split())
-    assert "Warning: Set a: 5 of 5 images are unlike anything CLIP 'world' was trained on" in terminal
+    assert (
+        "Warning: Set a: 5 of 5 images are unlike anything CLIP 'world' was trained on" in terminal
+    )
     assert "Warning: Set b: 4 of 5 images are unlike" in terminal  # the Hubble deep field passes
     assert "Made with: CLIP: world (sha256=" in terminal
     saved = json.loads((report / "result.json").read_text())
@@ -156,6 +158,8 @@ def test_diff_on_photos_with_the_world_clip_warns_and_says_how_it_was_made(
     assert saved["shift"]["centred"] is True
     assert len(saved["warnings"]) >= 1 and all(d["outside"] for d in saved["domain"])
     markdown = (report / "report.md").read_text()
-    assert "**Warning:** Set a: 5 of 5 images are unlike" in markdown and "- CLIP: world" in markdown
+    assert (
+        "**Warning:** Set a: 5 of 5 images are unlike" in markdown and "- CLIP: world" in markdown
+    )
     assert "- vocabulary: 'a {style} of {subject} {scene}, {colour} tones'" in markdown
     assert "Made with:" in (report / "report.html").read_text()
