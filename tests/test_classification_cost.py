@@ -33,7 +33,9 @@ def test_the_cost_is_every_pair_or_what_the_images_can_hold(tmp_path):
     assert description_cost(_dataset(24, 3), 5, settings).calls == 30  # 3 images, 10 pairs each
     assert description_cost(_dataset(24, 3), 2, settings).calls == 3
     assert "Up to 276 LLM calls" in every_pair.text(5) and "A smaller k" in every_pair.text(5)
-    served = settings.model_copy(update={"llm": settings.llm.model_copy(update={"backend": "vllm"})})
+    served = settings.model_copy(
+        update={"llm": settings.llm.model_copy(update={"backend": "vllm"})}
+    )
     unmeasured = description_cost(_dataset(24, 480), 5, served)
     assert unmeasured.seconds is None and "min" not in unmeasured.text(5)
 
