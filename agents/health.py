@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import importlib.util
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from clipflows.components.errors import ClipflowsError
 from clipflows.components.settings import LLMSettings
+
+if TYPE_CHECKING:
+    import httpx2
 
 
 class LLMStatus(BaseModel):
@@ -27,14 +31,13 @@ def llm_status(settings: LLMSettings, timeout_s: float = 2.0) -> LLMStatus:
             return LLMStatus(backend=settings.backend, ok=False, detail=str(error))
         return LLMStatus(backend=settings.backend, ok=path.is_file(), detail=str(path))
     if settings.backend == "openai-compatible":
-        import httpx
+        import httpx2
 
         url = settings.base_url.rstrip("/") + "/models"
-        headers = {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"}
         try:
-            response = httpx.get(url, timeout=timeout_s, headers=headers)
+            response = _get_models(settings, timeout_s)
             response.raise_for_status()
-        except httpx.HTTPError as error:
+        except (httpx2.HTTPError, httpx2.InvalidURL) as error:
             return LLMStatus(
                 backend=settings.backend, ok=False, detail=f"{url}: {type(error).__name__}"
             )
@@ -51,23 +54,22 @@ def llm_status(settings: LLMSettings, timeout_s: float = 2.0) -> LLMStatus:
 def require_llm_server(settings: LLMSettings, timeout_s: float = 5.0) -> None:
     """Stop before any work when the openai-compatible backend's server is not there (nothing
     listens at ``base_url``, or the address is not a URL); other backends, and any server that
-    answers, even with an HTTP error, pass: their requests report what goes wrong."""
+    answers, even with an HTTP error or too slowly, pass: their requests report what goes wrong.
+    Waits at most ``timeout_s`` (or ``llm.timeout_s`` if shorter) in all."""
     if settings.backend != "openai-compatible":
         return
-    import httpx
+    import httpx2
 
-    url = settings.base_url.rstrip("/") + "/models"
-    headers = {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"}
     try:
-        httpx.get(url, timeout=timeout_s, headers=headers)
+        _get_models(settings, timeout_s)
     except (
-        httpx.ConnectError,
-        httpx.ConnectTimeout,
-        httpx.UnsupportedProtocol,
-        httpx.InvalidURL,
+        httpx2.ConnectError,
+        httpx2.ConnectTimeout,
+        httpx2.UnsupportedProtocol,
+        httpx2.InvalidURL,
     ) as error:
         reason = f"{type(error).__name__}: {error}"
-    except httpx.HTTPError:
+    except httpx2.HTTPError:
         return  # something answers there (slowly or oddly); the requests will say more
     else:
         return
@@ -78,3 +80,14 @@ def require_llm_server(settings: LLMSettings, timeout_s: float = 5.0) -> None:
         "one there (e.g. `vllm serve MODEL`), point CLIPFLOWS_LLM__BASE_URL at a running one, "
         "or use CLIPFLOWS_LLM__BACKEND=embedded."
     )
+
+
+def _get_models(settings: LLMSettings, timeout_s: float) -> httpx2.Response:
+    """``GET base_url/models``, whole, within one overall deadline: ``timeout_s`` or the LLM's
+    own ``timeout_s`` if shorter (a per-read timeout never ends a server trickling bytes)."""
+    from .http_deadline import deadline_client
+
+    url = settings.base_url.rstrip("/") + "/models"
+    headers = {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"}
+    with deadline_client(min(timeout_s, settings.timeout_s)) as client:
+        return client.get(url, headers=headers)
