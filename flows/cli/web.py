@@ -33,7 +33,10 @@ def ui(
     sys.stderr.flush()
     # Streamlit takes this process's place (same pid), so a service manager's SIGTERM or a
     # kill reaches the server itself: no parent is left to die while the app keeps serving.
-    os.execv(sys.executable, command)
+    # The app's flows start Prefect's temporary server, which on an offline machine logs a
+    # telemetry failure every ten minutes: analytics are off unless the environment says.
+    environment = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", **os.environ}
+    os.execve(sys.executable, command, environment)
 
 
 COMMANDS = {"ui": ui}
