@@ -37,11 +37,15 @@ class AudioConfig(BaseModel):
 
 
 FORMATS = "Use WAV, FLAC, Ogg/Opus or MP3 (convert others first, e.g. ffmpeg -i in.m4a out.flac)."
+# Sample rates a recording can have. Outside them the header is damaged or hostile: a 7 KB WAV
+# declaring 1 Hz reads as an hour, and resampling that hour takes gigabytes.
+RATES_HZ = (1_000, 384_000)
 
 
 def open_audio(path: str | Path):
     """An open ``soundfile.SoundFile``; AudioError naming the file when it is missing, not a
-    regular file (a pipe would block), empty, corrupt or in a format libsndfile cannot decode."""
+    regular file (a pipe would block), empty, corrupt, in a format libsndfile cannot decode, or
+    declares a sample rate outside :data:`RATES_HZ` (refused before any resampling)."""
     import soundfile as sf
 
     path = Path(path)
@@ -52,7 +56,7 @@ def open_audio(path: str | Path):
     if path.stat().st_size == 0:
         raise AudioError(f"{path.name}: not a readable audio file (it is empty: 0 bytes).")
     try:
-        return sf.SoundFile(str(path))
+        handle = sf.SoundFile(str(path))
     except (sf.LibsndfileError, RuntimeError, TypeError) as error:
         reason = str(error)
         if "does not exist or is not a regular file" in reason:
@@ -60,6 +64,15 @@ def open_audio(path: str | Path):
             # file named .mp3); the file does exist and is regular, checked above.
             reason = "its contents are not audio in any format it can decode"
         raise AudioError(f"{path}: not a readable audio file ({reason}). {FORMATS}") from None
+    low, high = RATES_HZ
+    if not low <= handle.samplerate <= high:
+        handle.close()
+        raise AudioError(
+            f"{path}: its header declares a sample rate of {handle.samplerate} Hz, outside the "
+            f"{low}-{high} Hz that recordings have; the file is damaged. Export it again "
+            "(e.g. ffmpeg -i in.wav -ar 44100 out.wav)."
+        )
+    return handle
 
 
 def read_frames(handle, frames: int) -> np.ndarray:

@@ -53,6 +53,31 @@ def test_a_text_file_named_mp3_is_called_undecodable_not_missing(tmp_path):
     assert "does not exist" not in message and "pipe" not in message, message
 
 
+@pytest.mark.parametrize("rate", [1, 999, 384_001])
+def test_an_absurd_sample_rate_is_refused_before_any_resampling(tmp_path, rate):
+    """A 7 KB WAV declaring 1 Hz reads as an hour: resampled whole it took gigabytes."""
+    from clipflows.components.audio import audio_duration
+    from clipflows.components.separation.inference import read_blocks
+
+    path = tmp_path / "tiny.wav"
+    sf.write(path, np.full(3500, 0.1, np.float32), rate, subtype="PCM_16")
+    reads = (
+        lambda: load_audio(path, 8000),
+        lambda: audio_duration(path),
+        lambda: next(read_blocks(path, 8000)),
+    )
+    for read in reads:
+        with pytest.raises(AudioError) as caught:
+            read()
+        assert f"{path}: its header declares a sample rate of {rate} Hz" in str(caught.value)
+
+
+def test_the_edge_sample_rates_are_read(tmp_path):
+    for rate in (1_000, 384_000):
+        sf.write(tmp_path / "edge.wav", np.full(rate // 10, 0.1, np.float32), rate)
+        assert abs(len(load_audio(tmp_path / "edge.wav", 8000)) - 800) <= 1
+
+
 def test_stft_round_trip_and_the_warp_keep_energy_where_it_was():
     config = AudioConfig()
     spectrogram = Spectrogram(config)
