@@ -75,6 +75,7 @@ def _run(world_sets, tmp_path):
         extra_hypotheses=candidate_pool(PAIR),
         truth=PAIR.truth,
         output=str(tmp_path / "out"),
+        vocabulary_candidates=False,
     )
 
 

@@ -38,7 +38,11 @@ def test_llm_proposals_alone_name_the_true_difference(
     pair = next(p for p in WORLD_SET_PAIRS if p.name == name)
     set_a, set_b = write_pair(pair, tmp_path, count=40)
     result = set_difference(
-        str(set_a), str(set_b), settings=quality_settings, vocabulary=WORLD_VOCABULARY
+        str(set_a),
+        str(set_b),
+        settings=quality_settings,
+        vocabulary=WORLD_VOCABULARY,
+        vocabulary_candidates=False,
     )
     evaluation = evaluate(result.ranking, world_judge(pair))
     assert evaluation.acc_at_1 == 1.0, [j.model_dump() for j in evaluation.judged]

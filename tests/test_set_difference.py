@@ -41,6 +41,7 @@ def test_the_true_difference_is_ranked_first(name, world_settings, tmp_path, pre
         llm_proposals=False,
         extra_hypotheses=candidate_pool(pair),
         output=str(tmp_path / "out"),
+        vocabulary_candidates=False,
     )
     judged = evaluate(result.ranking, world_judge(pair))
     assert judged.acc_at_1 == 1.0, [(s.text, s.direction, s.auroc) for s in result.ranking[:5]]
@@ -59,6 +60,7 @@ def test_the_llm_path_proposes_in_both_directions(world_settings, tmp_path, pref
         settings=world_settings,
         vocabulary=WORLD_VOCABULARY,
         proposer=SMALL,
+        vocabulary_candidates=False,
     )
     assert {h.direction for h in result.hypotheses} == {"A", "B"}
     assert len(set(result.hypotheses)) == len(result.hypotheses)
@@ -100,6 +102,7 @@ def test_a_small_set_with_unreadable_files_still_runs(world_settings, tmp_path, 
         vocabulary=WORLD_VOCABULARY,
         llm_proposals=False,
         extra_hypotheses=[Hypothesis(text="red shapes", direction="A")],
+        vocabulary_candidates=False,
     )
     assert result.set_b.images == 3
     assert [s.reason for s in result.set_b.skipped] == ["file not found"]
@@ -118,6 +121,7 @@ def test_a_set_of_ten_thousand_paths_runs_to_the_end(world_settings, tmp_path, p
         vocabulary=WORLD_VOCABULARY,
         proposer=SMALL,
         extra_hypotheses=[Hypothesis(text="blue shapes", direction="B")],
+        vocabulary_candidates=False,
     )
     assert result.set_a.images == 10_000 and result.set_b.images == 50
     assert len(result.captions_a) == SMALL.rounds * SMALL.sample_size
@@ -137,6 +141,7 @@ def test_refinement_rounds_add_ranked_hypotheses_until_no_gain(
         vocabulary=WORLD_VOCABULARY,
         proposer=SMALL,
         refiner=RefinerConfig(rounds=2),
+        vocabulary_candidates=False,
     )
     assert 1 <= len(result.refinement) <= 2
     assert result.llm_calls >= 1 + 2 * len(result.refinement)  # a proposer call, then two per round

@@ -138,6 +138,7 @@ def set_difference_step(settings: Settings, images: int, paraphrased: bool = Fal
                     settings=settings,
                     vocabulary=vocabulary,
                     refiner=refiner,
+                    vocabulary_candidates=False,
                 )
                 evaluation = evaluate(result.ranking, judge)
                 totals[variant][0] += evaluation.acc_at_1

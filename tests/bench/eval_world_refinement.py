@@ -66,6 +66,7 @@ def main() -> None:
                     vocabulary=WORLD_VOCABULARY,
                     proposer=proposer,
                     refiner=refiner,
+                    vocabulary_candidates=False,
                 )
                 evaluation = evaluate(result.ranking, world_judge(pair))
                 best = max(s.auroc for s in result.ranking)

@@ -53,6 +53,7 @@ def main() -> None:
                     proposer=proposer,
                     extra_hypotheses=extra,
                     llm_proposals=variant == "llm",  # the pool is ranked alone
+                    vocabulary_candidates=False,
                 )
                 evaluation = evaluate(result.ranking, judge)
                 scores[variant] = (evaluation.acc_at_1, evaluation.acc_at_5, result.ranking[0])
