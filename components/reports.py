@@ -22,6 +22,7 @@ import html
 import io
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -35,6 +36,9 @@ from clipflows.components.images import decode_image, read_bytes
 
 REPORT_FILES = ("result.json", "report.md", "report.html")
 RUN_FILE = "run.json"
+# A file name that is not UTF-8 reaches text as lone surrogates (os.fsdecode), which UTF-8
+# cannot hold; a report shows such a name's bytes escaped (\xff) rather than failing the run.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ReportRecord(BaseModel):
@@ -121,6 +125,7 @@ def write_report(folder: Path, workflow: str, files: Mapping[str, str]) -> dict[
     written; the earlier report's files that this set lacks are removed."""
     folder = check_report_folder(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    files = {name: _escape_surrogates(text) for name, text in files.items()}
     record = ReportRecord(
         workflow=workflow,
         finished=datetime.now(UTC),
@@ -147,6 +152,16 @@ def write_report(folder: Path, workflow: str, files: Mapping[str, str]) -> dict[
             for partial in written.values():
                 partial.unlink(missing_ok=True)
     return {name: str(folder / name) for name in files}
+
+
+def _escape_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate as the byte it stands for (``\\xff``), or its code."""
+
+    def escaped(match: re.Match[str]) -> str:
+        code = ord(match.group())
+        return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+    return _SURROGATE.sub(escaped, text)
 
 
 def _remove_partials(folder: Path, names: Iterable[str]) -> None:

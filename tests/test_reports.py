@@ -149,3 +149,12 @@ def test_the_flows_refuse_a_report_folder_that_is_a_file_before_any_work(tmp_pat
             call()
         assert taken.read_text() == "x", name
     assert not (tmp_path / "cache").exists()
+
+
+def test_a_file_name_that_is_not_utf8_is_escaped_in_the_report_not_fatal(tmp_path):
+    """os.fsdecode turns the name's byte 0xff into a lone surrogate, which UTF-8 cannot hold."""
+    name = os.fsdecode(b"photo-\xff.png")
+    folder = tmp_path / "report"
+    write_report(folder, "set-difference", {"report.md": f"| {name} |", "result.json": "{}"})
+    assert (folder / "report.md").read_text(encoding="utf-8") == "| photo-\\xff.png |"
+    assert read_run_record(folder).files == ["report.md", "result.json"]  # the hash matches
