@@ -1,20 +1,24 @@
 """Contrastive training of the trimodal model, with text dropout, checkpoints and exact resume.
 
-Every step draws its batch and its dropout masks from a generator seeded by (seed, step), so a
-run resumed from a checkpoint takes exactly the steps an uninterrupted run would have taken.
+Every step draws its batch and its dropout masks from the run's own generator, seeded by (seed,
+step), so a run resumed from a checkpoint takes exactly the steps an uninterrupted run would have
+taken, and training (run in a flow's thread pool) never draws from torch's process-wide
+generator that every other thread shares.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from pydantic import BaseModel, Field
+from torch import nn
 
 from clipflows.components.cache import sha256_bytes
 from clipflows.components.checkpoints import load_checkpoint, run_key, save_checkpoint
@@ -79,8 +83,8 @@ def _tensors(features: PairedFeatures) -> dict[str, torch.Tensor]:
 
 
 def new_model(config: RetrievalTrainConfig, features: PairedFeatures) -> TrimodalModel:
-    """A model with seeded initial weights and input statistics fitted on ``features``."""
-    torch.manual_seed(config.seed)
+    """A model with seeded initial weights and input statistics fitted on ``features``; torch's
+    global random state is as it was afterwards (the seed is set only for the construction)."""
     model_config = config.model.model_copy(
         update={
             "video_dim": features.video.shape[1],
@@ -88,7 +92,9 @@ def new_model(config: RetrievalTrainConfig, features: PairedFeatures) -> Trimoda
             "music_dim": features.music.shape[1],
         }
     )
-    model = TrimodalModel(model_config)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        model = TrimodalModel(model_config)
     data = _tensors(features)
     model.fit_scales(data["video"], data["text"], data["music"])
     return model
@@ -130,20 +136,23 @@ def train_retrieval(
     start, losses = (state["step"], state["losses"]) if state else (0, [])
     data = _tensors(features)
     began = time.perf_counter()
+    generator = torch.Generator()
     model.train()
-    for step in range(start, config.steps):
-        generator = torch.Generator().manual_seed(config.seed * 1_000_003 + step)
-        torch.manual_seed(config.seed * 1_000_003 + step)  # nn.Dropout's masks
-        loss = training_step_loss(model, data, config, generator)
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-        schedule.step()
-        losses.append(loss.item())
-        if progress:
-            progress(step + 1, config.steps, losses[-1])
-        if (step + 1) % config.checkpoint_every == 0 or step + 1 == config.steps:
-            save_checkpoint(checkpoint, key, step + 1, model, optimiser, schedule, losses=losses)
+    with dropout_from(model, generator):
+        for step in range(start, config.steps):
+            generator.manual_seed(config.seed * 1_000_003 + step)
+            loss = training_step_loss(model, data, config, generator)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            losses.append(loss.item())
+            if progress:
+                progress(step + 1, config.steps, losses[-1])
+            if (step + 1) % config.checkpoint_every == 0 or step + 1 == config.steps:
+                save_checkpoint(
+                    checkpoint, key, step + 1, model, optimiser, schedule, losses=losses
+                )
     model.eval()
     save_model(model, output)
     result = RetrievalTrainResult(
@@ -154,6 +163,39 @@ def train_retrieval(
         losses=losses,
     )
     return model, result
+
+
+class GeneratorDropout(nn.Module):
+    """``nn.Dropout`` whose masks come from a given generator, not torch's process-wide one."""
+
+    def __init__(self, p: float, generator: torch.Generator):
+        super().__init__()
+        self.p, self.generator = p, generator
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        keep = torch.rand(x.shape, generator=self.generator) >= self.p
+        return x * keep.to(x.device) / (1 - self.p)
+
+
+@contextmanager
+def dropout_from(model: nn.Module, generator: torch.Generator) -> Iterator[None]:
+    """Inside the block every ``nn.Dropout`` of ``model`` draws its masks from ``generator``;
+    the model's own modules are back in place afterwards."""
+    swapped = [
+        (parent, name, child)
+        for parent in model.modules()
+        for name, child in parent.named_children()
+        if isinstance(child, nn.Dropout)
+    ]
+    for parent, name, child in swapped:
+        setattr(parent, name, GeneratorDropout(child.p, generator).train(child.training))
+    try:
+        yield
+    finally:
+        for parent, name, child in swapped:
+            setattr(parent, name, child)
 
 
 def save_model(model: TrimodalModel, folder: Path) -> Path:

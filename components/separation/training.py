@@ -148,8 +148,9 @@ def train_separator(
     """Train (or resume) and write ``separator.pt`` with its config; checkpoints on the way."""
     check_resumable(output, config)
     output.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(config.seed)
-    model = QuerySeparator(config.model.model_copy(update={"query_dim": queries.shape[1]}))
+    with torch.random.fork_rng(devices=[]):  # seeded weights; torch's global state unchanged
+        torch.manual_seed(config.seed)
+        model = QuerySeparator(config.model.model_copy(update={"query_dim": queries.shape[1]}))
     optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda step: min(1.0, (step + 1) / config.warmup_steps)
