@@ -1,10 +1,16 @@
+import json
+import os
+import shutil
+from pathlib import Path
+
 import pytest
 import torch
 from safetensors.torch import load_file
 
 from clipflows.components.checkpoints import CheckpointMismatchError
 from clipflows.components.clip.encoder import ClipEncoder
-from clipflows.components.clip.training import ClipTrainConfig, train_clip
+from clipflows.components.clip.training import ClipTrainConfig, TrainResult, train_clip
+from clipflows.components.settings import Settings
 from clipflows.components.world.scenes import WorldConfig, write_dataset
 
 MICRO = {
@@ -86,3 +92,64 @@ def test_config_needs_exactly_one_starting_point():
         ClipTrainConfig()
     with pytest.raises(ValueError, match="exactly one"):
         ClipTrainConfig(architecture=MICRO, init="world")
+
+
+def _interrupted_copy(data, tmp_path) -> tuple[Path, Path]:
+    """A copy of the data and a run on it stopped after its first checkpoint (step 3 of 6)."""
+    copy = Path(shutil.copytree(data, tmp_path / "data"))
+
+    def stop_at_step_5(step, total, loss):
+        if step == 5:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train_clip(copy, tmp_path / "run", _config(), progress=stop_at_step_5)
+    assert (tmp_path / "run" / "checkpoint.pt").is_file()
+    return copy, tmp_path / "run"
+
+
+def test_a_resume_after_a_caption_was_edited_is_refused(data, tmp_path):
+    copy, run = _interrupted_copy(data, tmp_path)
+    captions = copy / "captions.jsonl"
+    rows = [json.loads(line) for line in captions.read_text().splitlines() if line]
+    rows[-1]["caption"] = "a photo of something else entirely"  # same paths, same count
+    captions.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    with pytest.raises(CheckpointMismatchError, match="other data"):
+        train_clip(copy, run, _config())
+
+
+def test_a_resume_after_an_image_was_replaced_is_refused(data, tmp_path):
+    copy, run = _interrupted_copy(data, tmp_path)
+    captions = copy / "captions.jsonl"
+    last = json.loads(captions.read_text().splitlines()[-1])["image"]
+    image = copy / last
+    stat = image.stat()
+    image.write_bytes(image.read_bytes() + b"\0")  # another file under the same name
+    os.utime(image, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    with pytest.raises(CheckpointMismatchError, match="other data"):
+        train_clip(copy, run, _config())
+
+
+def test_a_resume_on_the_same_data_continues(data, tmp_path):
+    copy, run = _interrupted_copy(data, tmp_path)
+    assert train_clip(copy, run, _config()).resumed_from == 3
+
+
+def test_the_flow_trains_on_the_settings_device_unless_told(tmp_path, monkeypatch, prefect_harness):
+    import clipflows.flows.train_clip as module
+
+    devices = []
+
+    def fake_train_clip(data, output, config, *, device, progress=None):
+        devices.append(device)
+        return TrainResult(
+            output_dir=Path(output), steps=1, resumed_from=0, final_loss=0.0, seconds=0.0
+        )
+
+    monkeypatch.setattr(module, "train_clip", fake_train_clip)
+    monkeypatch.setenv("CLIPFLOWS_DEVICE", "meta")  # what a deployment's worker is set to
+    out = str(tmp_path / "out")
+    module.train_clip_flow("data", out, _config())
+    module.train_clip_flow("data", out, _config(), settings=Settings(device="cpu"))
+    module.train_clip_flow("data", out, _config(), device="cpu", settings=Settings(device="meta"))
+    assert devices == [torch.device("meta"), torch.device("cpu"), torch.device("cpu")]

@@ -6,6 +6,7 @@ so a run resumed from its last checkpoint sees exactly the batches an uninterrup
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import time
@@ -16,7 +17,6 @@ import torch
 from pydantic import BaseModel
 from torch.utils.data import DataLoader
 
-from clipflows.components.cache import stable_hash
 from clipflows.components.checkpoints import load_checkpoint, run_key, save_checkpoint
 from clipflows.components.clip.data import ImageCaptionDataset, collate_skipping_none, read_pairs
 from clipflows.components.clip.loading import load_clip, write_local_dir
@@ -116,6 +116,20 @@ def _batches(n: int, config: ClipTrainConfig, start_step: int) -> list[list[int]
     return batches
 
 
+def data_fingerprint(pairs: list[tuple[Path, str]]) -> str:
+    """A hash of every pair's path, caption and image file (size and mtime): edited captions or
+    images make another run, so a checkpoint is never resumed on changed data."""
+    digest = hashlib.sha256()
+    for path, caption in pairs:
+        try:
+            stat = path.stat()
+            image = (stat.st_size, stat.st_mtime_ns)
+        except OSError:  # unreadable images are skipped in training; their absence is data too
+            image = (-1, -1)
+        digest.update(json.dumps([str(path), caption, *image]).encode() + b"\n")
+    return digest.hexdigest()
+
+
 def train_clip(
     data_folder: str | Path,
     output_dir: str | Path,
@@ -124,7 +138,8 @@ def train_clip(
     device: str | torch.device = "cpu",
     progress: Progress | None = None,
 ) -> TrainResult:
-    """Train with open_clip's ClipLoss; resume from ``output_dir/checkpoint.pt`` if present.
+    """Train with open_clip's ClipLoss; resume from ``output_dir/checkpoint.pt`` if present (a
+    checkpoint of another config or of changed data is refused: CheckpointMismatchError).
 
     Writes ``open_clip_config.json`` and ``open_clip_model.safetensors`` (an open_clip local-dir
     that ``ClipEncoder('local-dir:...')`` loads) and ``train_log.jsonl`` with the loss per step.
@@ -163,7 +178,7 @@ def train_clip(
     )
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(config))
     loss_fn = open_clip.ClipLoss()
-    key = run_key(config.model_dump(), stable_hash([[str(p) for p, _ in pairs[:50]], len(pairs)]))
+    key = run_key(config.model_dump(), data_fingerprint(pairs))
     checkpoint_path = out / "checkpoint.pt"
     state = load_checkpoint(checkpoint_path, key, model, optimizer, scheduler, device)
     start_step = state["step"] if state else 0
