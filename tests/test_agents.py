@@ -187,10 +187,8 @@ def test_a_remembered_failure_fails_again_without_a_call(tmp_path: Path) -> None
 def test_dead_server_gives_one_clear_error_naming_the_url(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}/v1"
     llm = make_llm(tmp_path, backend="openai-compatible", base_url=url, model="any", timeout_s=5)
-    started = time.monotonic()
     with pytest.raises(LLMUnavailableError, match=url):
         llm.ask_structured(PROMPT, Colours)
-    assert time.monotonic() - started < 5
 
 
 def test_openai_compatible_needs_a_model_name(tmp_path: Path) -> None:

@@ -1,9 +1,9 @@
 import shutil
-import time
 
 import diskcache
 import numpy as np
 import pytest
+from network_guard import no_network
 
 from clipflows.components.clip.encoder import ClipEncoder
 from clipflows.components.clip.loading import resolve_pretrained
@@ -31,12 +31,14 @@ def test_second_pass_over_500_images_encodes_nothing(world_spec, settings, world
     first = ClipEncoder(world_spec, settings=settings).encode_images(world_images)
     assert first.encoded == 500
     fresh_process_encoder = ClipEncoder(world_spec, settings=settings)  # cache is on disk
-    started = time.perf_counter()
+
+    def no_model_call(*args, **kwargs):
+        raise AssertionError("a fully cached pass ran the image model")
+
+    fresh_process_encoder.model.encode_image = no_model_call
     second = fresh_process_encoder.encode_images(world_images)
-    elapsed = time.perf_counter() - started
     assert second.encoded == 0
     assert np.array_equal(first.vectors, second.vectors)
-    assert elapsed < 1.0, f"a fully cached pass took {elapsed:.2f} s"
 
 
 def test_cache_matches_fresh_computation(world_spec, settings, world_images):
@@ -161,10 +163,10 @@ def test_hub_spec_offline_fails_fast_with_the_ways_out(tmp_path, monkeypatch, se
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hub"))
     for offline in ("1", ""):
         monkeypatch.setenv("HF_HUB_OFFLINE", offline)
-        started = time.perf_counter()
-        with pytest.raises(MissingWeightsError) as caught:
+        # Offline, nothing is dialled; online, an unreachable hub is the same clear error.
+        guard = no_network(monkeypatch, unreachable=not offline)
+        with guard, pytest.raises(MissingWeightsError) as caught:
             ClipEncoder("ViT-B-32:laion2b_s34b_b79k", settings=settings)
-        assert time.perf_counter() - started < 10
         message = str(caught.value)
         assert "ViT-B-32:laion2b_s34b_b79k" in message and "Ways out" in message
         assert "local-dir:" in message and "--clip world" in message
