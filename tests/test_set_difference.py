@@ -140,16 +140,17 @@ def test_refinement_rounds_add_ranked_hypotheses_until_no_gain(
         settings=world_settings,
         vocabulary=WORLD_VOCABULARY,
         proposer=SMALL,
-        refiner=RefinerConfig(rounds=2),
+        refiner=RefinerConfig(rounds=3, min_gain=1.0),  # no round can gain a whole AUROC
         vocabulary_candidates=False,
     )
-    assert 1 <= len(result.refinement) <= 2
-    assert result.llm_calls >= 1 + 2 * len(result.refinement)  # a proposer call, then two per round
+    # The first round falls short of the gain asked for, so refinement stops after it.
+    assert [r.round for r in result.refinement] == [1]
+    assert result.llm_calls >= 1 + 2  # a proposer call, then two for the round
     assert {(s.text, s.direction) for s in result.ranking} == {
         (h.text, h.direction) for h in result.hypotheses
     }
-    gains = [r.best_auroc for r in result.refinement]
-    assert gains == sorted(gains)  # the best AUROC never falls: earlier hypotheses stay ranked
+    # The round's hypotheses were ranked with the rest: its best is the final ranking's best.
+    assert result.refinement[-1].best_auroc == max(s.auroc for s in result.ranking)
 
 
 def test_shards_are_put_back_in_input_order(world_settings, tmp_path, prefect_harness):
