@@ -41,6 +41,9 @@ def test_the_readme_python_examples_run_as_written(tmp_path, world_clip_dir):
     sf.write(tmp_path / "recording.mp3", samples, rate)
     code = "\n".join(python_blocks())
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLIPFLOWS_")}
+    # The examples are written for a user's photos (the default, real CLIP); their files here
+    # are world renders, so they run on the world CLIP, named as a user would name it.
+    env["CLIPFLOWS_CLIP"] = "world"
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env=env
     )
