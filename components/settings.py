@@ -195,3 +195,12 @@ def _source(loc: list[str], path: Path | None, overrides: dict) -> str:
     if path is not None:
         return f"settings file {path}"
     return "the defaults"
+
+
+def world_unless_named(settings: Settings) -> Settings:
+    """``settings`` with the world CLIP unless the user named a CLIP (argument, environment or
+    file): for the workflows whose images are world renders (the demo, the world task, the
+    music model's synthetic videos), where the default real CLIP is not needed offline."""
+    if "clip" in settings.model_fields_set:
+        return settings
+    return settings.model_copy(update={"clip": "world"})

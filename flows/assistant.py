@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from clipflows.agents.llm import LLMOutputError, create_llm
 from clipflows.agents.plan_paths import PATH_ARGUMENTS
 from clipflows.agents.planner import Plan, plan
-from clipflows.components.settings import Settings, load_settings
+from clipflows.components.settings import Settings, load_settings, world_unless_named
 from clipflows.flows.runtime.progress import Steps
 from clipflows.flows.runtime.runs import record_run
 
@@ -113,7 +113,7 @@ def _run_step(
 
         config = ClassifyConfig(context=arguments.get("context") or None)
         if arguments["dataset"] == "world":  # the world task's renders get the world CLIP
-            settings = settings.model_copy(update={"clip": "world"})
+            settings = world_unless_named(settings)
         result = classify(
             arguments["dataset"], settings=settings, config=config, output=str(output)
         )

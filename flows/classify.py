@@ -70,7 +70,7 @@ from clipflows.components.clip.zeroshot import ZeroShotClassifier, ambiguity_set
 from clipflows.components.images import Skipped
 from clipflows.components.provenance import Provenance, changed_settings
 from clipflows.components.reports import REPORT_FILES, check_report_folder, write_report
-from clipflows.components.settings import Settings, load_settings
+from clipflows.components.settings import Settings, load_settings, world_unless_named
 from clipflows.components.world.class_task import (
     world_class_task,
     world_description_book,
@@ -334,7 +334,9 @@ def classify(
     fusion chosen on a validation split -> accuracy of every method on the test split. The
     world task runs on the world CLIP unless ``settings`` name another.
     """
-    settings = settings or load_settings(**({"clip": "world"} if dataset == "world" else {}))
+    settings = settings or load_settings()
+    if dataset == "world":
+        settings = world_unless_named(settings)
     config = config or ClassifyConfig()
     if output:
         check_report_folder(output)  # a bad -o fails now, not after the run

@@ -12,7 +12,7 @@ from clipflows.components.classification.report import MethodAccuracy
 from clipflows.components.clip.encoder import ClipEncoder
 from clipflows.components.set_difference.evaluation import Evaluation, evaluate
 from clipflows.components.set_difference.ranking import HypothesisScore
-from clipflows.components.settings import Settings, load_settings
+from clipflows.components.settings import Settings, load_settings, world_unless_named
 from clipflows.components.world.class_task import world_class_task
 from clipflows.components.world.evaluation import WorldAccuracy, evaluate_world, held_out_set
 from clipflows.components.world.scenes import WorldConfig
@@ -291,7 +291,7 @@ def demo_flow(settings: Settings | None = None, output: str | None = None) -> De
     ``output`` (default: the cache dir, where the web app finds the music model); the inputs
     and trained models it reuses stay in the cache dir, keyed by their configs. Its images are
     world renders, so it runs on the world CLIP unless ``settings`` name another explicitly."""
-    settings = settings or load_settings(clip="world")
+    settings = world_unless_named(settings or load_settings())
     root = Path(output) if output else settings.cache_dir
     if settings.clip == "world":
         settings = settings.model_copy(update={"clip": "local-dir:" + world_clip_task(settings)})

@@ -40,7 +40,7 @@ from clipflows.components.music.training import (
 from clipflows.components.music.video import VideoConfig, VideoEncoder, read_video_frames
 from clipflows.components.reports import check_report_folder, markdown_table, write_report
 from clipflows.components.sentence import SentenceEncoder
-from clipflows.components.settings import Settings, load_settings
+from clipflows.components.settings import Settings, load_settings, world_unless_named
 from clipflows.flows.runtime.progress import Steps, log_progress
 
 
@@ -134,7 +134,7 @@ def train_music_retrieval(
 
     Its paired videos are drawn in the world's shapes (no real music videos exist offline), so
     frames are encoded by the world CLIP unless ``settings`` name another."""
-    settings = settings or load_settings(clip="world")
+    settings = world_unless_named(settings or load_settings())
     config = config or MusicRetrievalConfig()
     library = _library(library_dir, settings)
     steps = Steps("render and encode paired videos", "train", "evaluate and index")
@@ -253,7 +253,7 @@ def recommend(
     """Ranked library tracks for a video and/or a text wish; with ``generate`` (or when no track
     scores above ``generate_below``), also a MusicGen clip from the wish or the top description.
     A video is encoded by the CLIP the model was trained with (by default the world CLIP)."""
-    settings = settings or load_settings(clip="world")
+    settings = world_unless_named(settings or load_settings())
     if video is None and not (text or "").strip():
         raise EmptyInputError("Give a video, a text wish, or both.")
     if output:

@@ -85,3 +85,17 @@ def test_a_bad_value_in_a_file_names_the_file_and_a_broken_file_is_one_error(tmp
     broken.write_text("clip = [\n")
     with pytest.raises(SettingsError, match=f"{broken} cannot be read as TOML"):
         load_settings(broken)
+
+
+def test_world_render_workflows_get_the_world_clip_unless_one_is_named(monkeypatch, tmp_path):
+    from clipflows.components.settings import world_unless_named
+
+    monkeypatch.delenv("CLIPFLOWS_CLIP")
+    assert world_unless_named(load_settings()).clip == "world"  # the default is a real CLIP
+    assert world_unless_named(load_settings(clip="RN50:openai")).clip == "RN50:openai"
+    monkeypatch.setenv("CLIPFLOWS_CLIP", "local-dir:/models/mine")
+    assert world_unless_named(load_settings()).clip == "local-dir:/models/mine"
+    toml = tmp_path / "clipflows.toml"
+    toml.write_text('clip = "ViT-B-16:openai"\n')
+    monkeypatch.delenv("CLIPFLOWS_CLIP")
+    assert world_unless_named(load_settings(toml)).clip == "ViT-B-16:openai"

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from clipflows.components.settings import world_unless_named
 from clipflows.flows.cli.common import ClipOption, ConfigOption, console
 from clipflows.flows.cli.common import load_cli_settings as _settings
 from clipflows.flows.cli.session import flow_session
@@ -33,7 +34,7 @@ def demo(
     """Run the workflows end to end on the embedded defaults (offline) and print the results."""
     started = time.monotonic()
     quiet_model_loading()
-    settings = _settings(config, clip or "world")  # the demo's images are world renders
+    settings = world_unless_named(_settings(config, clip))  # the demo's images are world renders
     from clipflows.flows.demo import demo_flow
 
     with flow_session():

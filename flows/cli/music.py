@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from clipflows.components.errors import ClipflowsError, EmptyInputError, InputNotFoundError
+from clipflows.components.settings import world_unless_named
 from clipflows.flows.cli.common import ConfigOption, console, load_cli_settings
 from clipflows.flows.cli.session import flow_session, quiet_libraries
 
@@ -140,7 +141,7 @@ def music_train(
     if steps:
         retrieval.training.steps = steps
     # The paired videos are world renders: their frames are encoded by the world CLIP.
-    settings = load_cli_settings(config, "world")
+    settings = world_unless_named(load_cli_settings(config))
     with flow_session():
         result = train_music_retrieval(
             str(library) if library else None,
@@ -177,7 +178,7 @@ def music_recommend(
         raise InputNotFoundError(
             f"Video {video} does not exist; give a video file or a folder of frames."
         )
-    settings = load_cli_settings(config, "world")  # the CLIP the music model was trained with
+    settings = world_unless_named(load_cli_settings(config))  # the model's video CLIP
     from clipflows.flows.music_retrieval import recommend
 
     with flow_session():

@@ -9,6 +9,7 @@ from clipflows.components.classification.descriptions import read_fudd_file
 from clipflows.components.classification.report import changed_text, interval_text
 from clipflows.components.clip.loading import require_weights
 from clipflows.components.errors import ClipflowsError
+from clipflows.components.settings import world_unless_named
 from clipflows.flows.classify import ClassifyConfig, classify, description_cost, load_dataset
 from clipflows.ui.common import image_grid, run_dir, running, save_uploads, settings, with_progress
 
@@ -56,7 +57,7 @@ if st.button("Run", type="primary"):
         # CLIP, whose missing weights stop the run here with the ways out.
         app_settings = settings()
         if dataset == "world":
-            app_settings = app_settings.model_copy(update={"clip": "world"})
+            app_settings = world_unless_named(app_settings)
         require_weights(app_settings.clip)
         if description_file is not None:
             folder = save_uploads([description_file], "descriptions", ["json"])

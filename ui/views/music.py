@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from clipflows.components.music.tracks import packaged_tracks_dir
+from clipflows.components.settings import world_unless_named
 from clipflows.flows.music_library import describe_library
 from clipflows.flows.music_retrieval import (
     default_model_dir,
@@ -31,7 +32,7 @@ st.caption(
 def world_settings():
     """The app's settings with the world CLIP: the model learns from synthetic videos drawn in
     the world's shapes, so their frames (and a user's video) are encoded by it."""
-    return settings().model_copy(update={"clip": "world"})
+    return world_unless_named(settings())
 
 
 model_dir = default_model_dir(settings())

@@ -13,6 +13,7 @@ from clipflows.components.set_difference import defaults
 from clipflows.components.set_difference.captioning import GENERAL_VOCABULARY
 from clipflows.components.set_difference.ranking import p_text
 from clipflows.components.set_difference.report import ranked_rows
+from clipflows.components.settings import world_unless_named
 from clipflows.components.world.set_pairs import WORLD_SET_PAIRS, write_pair
 from clipflows.components.world.vocabulary import WORLD_VOCABULARY
 from clipflows.flows.set_difference import set_difference
@@ -66,7 +67,7 @@ if st.button("Run", type="primary"):
         # CLIP, whose missing weights stop the run here with the ways out.
         app_settings = settings()
         if source == "Sample world sets":
-            app_settings = app_settings.model_copy(update={"clip": "world"})
+            app_settings = world_unless_named(app_settings)
         require_weights(app_settings.clip)
         if source == "Folders on the server":
             set_a, set_b, names = (
