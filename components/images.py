@@ -8,14 +8,26 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pydantic import PlainSerializer
 
 from clipflows.components.errors import InputNotFoundError
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
 DEFAULT_MAX_PIXELS = 50_000_000
+
+
+def path_text(path: str) -> str:
+    """A path for JSON and reports: a file name that is not valid UTF-8 (kept by Python as
+    surrogate escapes) is written with backslash escapes instead of failing the whole result."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+# A path that stays usable in memory and always serialises (``path_text``).
+PathText = Annotated[str, PlainSerializer(path_text, when_used="json")]
 
 
 class ImageDecodeError(ValueError):
@@ -26,7 +38,7 @@ class ImageDecodeError(ValueError):
 class Skipped:
     """An input left out of a result, and why."""
 
-    path: str
+    path: PathText
     reason: str
 
 

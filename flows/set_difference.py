@@ -33,7 +33,7 @@ from clipflows.components.cache import JsonCache
 from clipflows.components.clip.domain import DomainCheck, check_encoder_domain
 from clipflows.components.clip.encoder import ClipEncoder, ImageEmbeddings
 from clipflows.components.errors import EmptyInputError
-from clipflows.components.images import Skipped, list_images
+from clipflows.components.images import PathText, Skipped, list_images
 from clipflows.components.provenance import Provenance, changed_settings
 from clipflows.components.reports import REPORT_FILES, check_report_folder, write_report
 from clipflows.components.set_difference import defaults
@@ -80,7 +80,7 @@ class SetSummary(BaseModel):
     name: str
     images: int
     skipped: list[Skipped] = Field(default_factory=list)
-    paths: list[str] = Field(default_factory=list)  # the encoded images; rankings index into it
+    paths: list[PathText] = Field(default_factory=list)  # the encoded images, ranking indices
     encoded: int = 0  # images the model encoded in this run (the rest came from the cache)
 
 

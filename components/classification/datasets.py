@@ -9,13 +9,13 @@ import numpy as np
 from pydantic import BaseModel
 
 from clipflows.components.errors import EmptyInputError, SpecError
-from clipflows.components.images import list_images
+from clipflows.components.images import PathText, list_images
 
 
 class LabelledImages(BaseModel):
     """Images with integer labels into ``class_names``; ``context`` tells an LLM what they are."""
 
-    paths: list[str]
+    paths: list[PathText]
     labels: list[int]
     class_names: list[str]
     context: str = "a photo"
