@@ -20,12 +20,16 @@ import traceback
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 # Prefect's temporary server starts in seconds on an idle machine; its default wait (20 s) was
 # passed on a loaded one ("Timed out while attempting to connect to ephemeral Prefect API server").
 EPHEMERAL_STARTUP_TIMEOUT_S = 180
-LOG_FILE_LIMIT = 5_000_000  # bytes; a longer log file is moved to clipflows.log.1 first
+# The log file is rotated by the standard library's RotatingFileHandler: a write that would take
+# it past LOG_FILE_LIMIT bytes first moves it to clipflows.log.1 (replacing the older one).
+LOG_FILE_LIMIT = 5_000_000
+LOG_FILE_BACKUPS = 1
 _RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
 
 
@@ -60,6 +64,38 @@ def current_state() -> CliState:
     return _state.get() or CliState(log_file=None)
 
 
+class _LogFormat(logging.Formatter):
+    """Log records with their time, level and logger; a command's own text (its run header, a
+    traceback) as written."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = getattr(record, "clipflows_text", None)
+        return super().format(record) if text is None else text.removesuffix("\n")
+
+
+class _LogFile(RotatingFileHandler):
+    """The log file, opened on the first write and rotated at LOG_FILE_LIMIT. A write that fails
+    sets ``failed`` instead of printing logging's error report: the log never stops a command,
+    and the terminal keeps its one ``Error:`` line."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            path,
+            maxBytes=LOG_FILE_LIMIT,
+            backupCount=LOG_FILE_BACKUPS,
+            encoding="utf-8",
+            delay=True,
+        )
+        self.failed = False
+        self.setFormatter(_LogFormat())
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self.failed = True
+
+
 def log_line(state: CliState, text: str) -> bool:
     """Append ``text`` to the log file (a header first, once per run); False if it cannot be
     written, which never stops a command."""
@@ -67,18 +103,21 @@ def log_line(state: CliState, text: str) -> bool:
         return False
     try:
         state.log_file.parent.mkdir(parents=True, exist_ok=True)
-        if not state.log_started:
-            with contextlib.suppress(OSError):
-                if state.log_file.stat().st_size > LOG_FILE_LIMIT:
-                    state.log_file.replace(state.log_file.with_name(state.log_file.name + ".1"))
-            stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-            text = f"--- {stamp} clipflows {' '.join(sys.argv[1:])} (pid {os.getpid()})\n{text}"
-            state.log_started = True
-        with state.log_file.open("a", encoding="utf-8") as handle:
-            handle.write(text if text.endswith("\n") else text + "\n")
     except OSError:
         return False
-    return True
+    if not state.log_started:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        text = f"--- {stamp} clipflows {' '.join(sys.argv[1:])} (pid {os.getpid()})\n{text}"
+        state.log_started = True
+    record = logging.makeLogRecord(
+        {"name": "clipflows", "levelno": logging.INFO, "levelname": "INFO", "clipflows_text": text}
+    )
+    handler = _LogFile(state.log_file)
+    try:
+        handler.handle(record)
+    finally:
+        handler.close()
+    return not handler.failed
 
 
 def log_failure(state: CliState, error: BaseException) -> bool:
@@ -124,10 +163,7 @@ def _console_and_file(state: CliState) -> Iterator[None]:
             handler.addFilter(_not_a_run_failure)
     to_file = None
     if log_line(state, ""):
-        to_file = logging.FileHandler(state.log_file, encoding="utf-8")
-        to_file.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
-        )
+        to_file = _LogFile(state.log_file)
         root.addHandler(to_file)
     try:
         yield
