@@ -1,7 +1,9 @@
-"""The deployment registry builds every deployment; prefect.yaml matches it; every deployment's
-parameters are valid for its flow; the compose file names real Dockerfiles, whose images install
-what `make install` installs."""
+"""The deployment registry builds every deployment; prefect.yaml is its rendering; every
+deployment's parameters are valid for its flow; the compose file names real Dockerfiles, whose
+images install what `make install` installs."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from clipflows.flows.runtime.deployments import (
     TINY_ARCHITECTURE,
     build_deployments,
     load_flow,
+    render_prefect_yaml,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -95,6 +98,43 @@ def test_prefect_yaml_defines_the_registry_deployments_on_a_process_pool():
         crons = [s["cron"] for s in deployment.get("schedules") or []]
         assert crons == ([spec.cron] if spec.cron else []), name
         assert deployment["work_pool"]["name"] == "clipflows", name
+
+
+def test_prefect_yaml_is_the_registry_rendered():
+    assert (REPO / "prefect.yaml").read_text() == render_prefect_yaml(), (
+        "prefect.yaml is stale: run python -m clipflows.flows.runtime.deployments"
+    )
+
+
+def test_the_rendering_follows_a_change_to_the_registry():
+    changed = dict(DEPLOYMENTS)
+    changed["demo"] = DEPLOYMENTS["demo"].model_copy(update={"cron": "15 4 * * *"})
+    changed["extra"] = DEPLOYMENTS["separate"].model_copy(update={"note": "a second one"})
+    config = yaml.safe_load(render_prefect_yaml(changed))
+    deployments = {d["name"]: d for d in config["deployments"]}
+    assert deployments["demo"]["schedules"] == [{"cron": "15 4 * * *"}]
+    assert deployments["extra"]["parameters"] == DEPLOYMENTS["separate"].parameters
+    assert deployments["extra"]["work_pool"] == config["definitions"]["work_pool"]
+    assert "  # a second one\n  - name: extra\n" in render_prefect_yaml(changed)
+
+
+def test_the_command_writes_prefect_yaml_and_check_finds_a_stale_one(tmp_path):
+    command = [sys.executable, "-m", "clipflows.flows.runtime.deployments"]
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [*command, *args], cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
+
+    assert run("--check").returncode == 1  # no prefect.yaml here yet
+    written = run()
+    assert written.returncode == 0, written.stderr
+    assert (tmp_path / "prefect.yaml").read_text() == (REPO / "prefect.yaml").read_text()
+    assert run("--check").returncode == 0
+    stale = tmp_path / "stale.yaml"
+    stale.write_text(render_prefect_yaml().replace('"0 2 * * *"', '"0 3 * * *"'))
+    checked = run("--check", str(stale))
+    assert checked.returncode == 1 and "python -m clipflows" in checked.stderr
 
 
 def test_compose_services_build_from_files_in_the_repository():

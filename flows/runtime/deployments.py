@@ -1,12 +1,21 @@
 """Prefect deployments of the clipflows workflows: names, default parameters, example schedules.
 
 An explicit registry (name -> spec) so `deploy/serve.py`, the CLI and the tests build the same
-deployments; the flows are imported only when a deployment is built.
+deployments; the flows are imported only when a deployment is built. ``prefect.yaml`` (the same
+deployments for `prefect deploy` onto a work pool) is rendered from it; after editing the
+registry, regenerate it from the repository root:
+
+    python -m clipflows.flows.runtime.deployments            # writes prefect.yaml
+    python -m clipflows.flows.runtime.deployments --check    # exit 1 if prefect.yaml is stale
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib
+import json
+import sys
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -24,6 +33,7 @@ class DeploymentSpec(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
     cron: str | None = None
     description: str = ""
+    note: str = ""  # a comment above the deployment in prefect.yaml
 
 
 # What `clipflows train-clip` trains without --init: a new tiny open_clip model
@@ -74,6 +84,7 @@ DEPLOYMENTS: dict[str, DeploymentSpec] = {
             "config": {"architecture": TINY_ARCHITECTURE},
         },
         description="On demand: train or resume an open_clip model on an image-caption folder.",
+        note="config: a new tiny model, as `clipflows train-clip` without --init; or {init: SPEC}",
     ),
     "weekly-evaluate-separation": DeploymentSpec(
         flow="clipflows.flows.separation:evaluate_separation",
@@ -105,6 +116,7 @@ DEPLOYMENTS: dict[str, DeploymentSpec] = {
         },
         cron="0 6 * * 1",
         description="Weekly: retrain video/text -> music on the described library; held-out recall.",
+        note="settings: the world CLIP, since the synthetic videos are world renders",
     ),
     "recommend-music": DeploymentSpec(
         flow="clipflows.flows.music_retrieval:recommend",
@@ -117,14 +129,88 @@ DEPLOYMENTS: dict[str, DeploymentSpec] = {
             "settings": WORLD_SETTINGS,
         },
         description="On demand: rank library tracks for a video and an optional wish in words.",
+        note="settings: the world CLIP, the one the model was trained with",
     ),
     "demo": DeploymentSpec(
         flow="clipflows.flows.demo:demo_flow",
         parameters={"settings": WORLD_SETTINGS},
         cron="30 4 * * *",
         description="Daily smoke run of the offline demo (world CLIP, set difference, FuDD).",
+        note="settings: the world CLIP, since the demo runs on world renders",
     ),
 }
+
+# prefect.yaml: the work pool its deployments go to, the Prefect version it is written for, and
+# the comment that heads it (the deployments follow, rendered from DEPLOYMENTS).
+WORK_POOL = "clipflows"
+PREFECT_YAML = Path("prefect.yaml")
+PREFECT_YAML_VERSION = "3.9.1"
+PREFECT_YAML_HEADER = """\
+# Prefect work-pool deployments of the clipflows workflows. GENERATED from the registry in
+# flows/runtime/deployments.py (which `deploy/serve.py` serves): edit the registry, then run
+#
+#   python -m clipflows.flows.runtime.deployments      # from the repository root
+#
+# tests/test_deploy_files.py fails while this file differs from the registry's rendering.
+# From the repository root, with PREFECT_API_URL set:
+#
+#   prefect work-pool create clipflows --type process      # once
+#   prefect deploy --all                                   # or: prefect deploy -n nightly-embed
+#   prefect worker start --pool clipflows                  # on every machine that runs flows
+#
+# Entrypoints are module paths of the installed package (pip install -e .), so a worker needs the
+# package, not this checkout. No pull step is given: `prefect deploy` records the directory it
+# ran from as the flow runs' working directory. Parameters point at /data/...: change them in the
+# registry, in the UI, or per run (`prefect deployment run NAME --param set_a=/x`). Settings (CLIP
+# spec, LLM backend, cache dir) come from the worker's CLIPFLOWS_* environment; a `settings`
+# parameter overrides the ones it names (the deployments on world data name the world CLIP).
+# Every parameter set is valid for its flow's signature (tests/test_deploy_files.py validates
+# them).
+"""
+
+
+def render_prefect_yaml(deployments: dict[str, DeploymentSpec] | None = None) -> str:
+    """prefect.yaml's text for ``deployments`` (the registry by default): each on the
+    ``clipflows`` process work pool, with its entrypoint, description, parameters and cron."""
+    import yaml  # a dependency of Prefect
+
+    lines = [
+        PREFECT_YAML_HEADER.rstrip("\n"),
+        "name: clipflows",
+        f"prefect-version: {PREFECT_YAML_VERSION}",
+        "",
+        "build: null",
+        "push: null",
+        "",
+        "definitions:",
+        "  work_pool: &clipflows-pool",
+        f"    name: {WORK_POOL}",
+        "    work_queue_name: default",
+        "    job_variables: {}",
+        "",
+        "deployments:",
+    ]
+    for name, spec in (DEPLOYMENTS if deployments is None else deployments).items():
+        if spec.note:
+            lines.append(f"  # {spec.note}")
+        lines += [
+            f"  - name: {name}",
+            f"    entrypoint: {spec.flow}",
+            f"    description: {json.dumps(spec.description, ensure_ascii=False)}",
+        ]
+        if spec.parameters:
+            lines.append("    parameters:")
+        for key, value in spec.parameters.items():
+            # One key at a time: a list or mapping of scalars on one line, the rest in blocks.
+            nested = isinstance(value, (dict, list))
+            dumped = yaml.safe_dump(
+                {key: value}, sort_keys=False, default_flow_style=None if nested else False
+            )
+            lines += [f"      {line}" for line in dumped.splitlines()]
+        if spec.cron:
+            lines += ["    schedules:", f"      - cron: {json.dumps(spec.cron)}"]
+        lines += ["    work_pool: *clipflows-pool", ""]
+    return "\n".join(lines[:-1]) + "\n"
 
 
 def load_flow(target: str):
@@ -198,3 +284,34 @@ def serve_deployments(
     from prefect import serve
 
     serve(*build_deployments(names, overrides, interval_s), limit=limit)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write prefect.yaml from the registry, or with ``--check`` say whether it is stale."""
+    parser = argparse.ArgumentParser(
+        prog="python -m clipflows.flows.runtime.deployments",
+        description="Render prefect.yaml's deployments from the registry in this module.",
+    )
+    parser.add_argument("path", nargs="?", type=Path, default=PREFECT_YAML)
+    parser.add_argument("--check", action="store_true", help="exit 1 if PATH differs")
+    args = parser.parse_args(argv)
+    rendered = render_prefect_yaml()
+    current = args.path.read_text(encoding="utf-8") if args.path.is_file() else None
+    if args.check:
+        if current == rendered:
+            print(f"{args.path} matches the registry ({len(DEPLOYMENTS)} deployments)")
+            return 0
+        print(
+            f"{args.path} differs from the registry: run python -m "
+            "clipflows.flows.runtime.deployments",
+            file=sys.stderr,
+        )
+        return 1
+    if current != rendered:
+        args.path.write_text(rendered, encoding="utf-8")
+    print(f"{args.path}: {len(DEPLOYMENTS)} deployments from the registry")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
