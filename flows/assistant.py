@@ -15,12 +15,13 @@ from typing import Literal
 from prefect import flow
 from pydantic import BaseModel, Field
 
-from clipflows.agents.llm import LLMOutputError, create_llm
+from clipflows.agents.llm import LLMOutputError
 from clipflows.agents.plan_paths import PATH_ARGUMENTS
 from clipflows.agents.planner import Plan, plan
 from clipflows.components.settings import Settings, load_settings, world_unless_named
 from clipflows.flows.runtime.progress import Steps
 from clipflows.flows.runtime.runs import record_run
+from clipflows.flows.runtime.worker_models import worker_llm
 
 Status = Literal["done", "refused", "needs confirmation", "declined", "failed"]
 EXPENSIVE = {"train_clip"}
@@ -153,7 +154,7 @@ def ask(
     steps = Steps("plan", "run the plan")
     steps.start("plan")
     try:
-        chosen = given_plan or plan(create_llm(settings), request)
+        chosen = given_plan or plan(worker_llm(settings), request)  # the model its steps use
     except LLMOutputError as error:  # no valid plan: say so, run nothing
         failed = StepOutcome(
             tool="plan", arguments={}, status="failed", summary=f"No valid plan: {error}"

@@ -23,7 +23,7 @@ from clipflows.agents.differential_describer import (
     describe_pairs,
     follow_up_pair,
 )
-from clipflows.agents.llm import LLM, llm_weights, seconds_per_answer
+from clipflows.agents.llm import llm_weights, seconds_per_answer
 from clipflows.components.classification.class_lists import read_class_list
 from clipflows.components.classification.datasets import (
     LabelledImages,
@@ -64,7 +64,6 @@ from clipflows.components.classification.second_pass import (
     positions_in_sets,
     second_pass_scores,
 )
-from clipflows.components.clip.encoder import ClipEncoder
 from clipflows.components.clip.text import fit_to_context
 from clipflows.components.clip.zeroshot import ZeroShotClassifier, ambiguity_sets
 from clipflows.components.images import Skipped
@@ -149,7 +148,7 @@ class ClassifyResult(BaseModel):
 
 
 # Tokens the LLM writes for one pair's descriptions: 3,720 for 63 pairs in the LLM evaluation
-# (README, "LLM backends"); with the model's measured speed, the time a run's calls take.
+# (docs/llm-backends.md); with the model's measured speed, the time a run's calls take.
 DESCRIPTION_TOKENS = 60
 
 
@@ -219,9 +218,11 @@ def describe_task(
     cache_policy=NO_CACHE,
 )
 def follow_up_task(
-    llm: LLM, context: str, book: DescriptionBook, pairs: list[ConfusedPair]
-) -> list[str]:
-    """Ask again, for new attributes, about pairs still confused; returns the pairs extended."""
+    settings: Settings, context: str, book: DescriptionBook, pairs: list[ConfusedPair]
+) -> tuple[DescriptionBook, list[str], int]:
+    """Ask again, for new attributes, about pairs still confused: the book extended (a copy, so
+    a task in another process returns it), the pairs extended, and the LLM calls made."""
+    llm, book = worker_llm(settings), book.model_copy(deep=True)
     extended = []
     for pair in pairs:
         i, j = book.index(pair.class_a), book.index(pair.class_b)
@@ -231,7 +232,7 @@ def follow_up_task(
         if new:
             book.add(pair.class_a, pair.class_b, oriented + new)
             extended.append(f"{pair.class_a} | {pair.class_b}")
-    return extended
+    return book, extended, llm.calls
 
 
 def read_descriptions(config: ClassifyConfig, class_names: list[str]) -> DescriptionBook | None:
@@ -279,15 +280,16 @@ def _book(
     cache_policy=NO_CACHE,
 )
 def baselines_task(
-    encoder: ClipEncoder,
-    llm: LLM,
+    settings: Settings,
     names: list[str],
     vectors: np.ndarray,
     config: ClassifyConfig,
     context: str,
     fallback: np.ndarray,
-) -> dict[str, tuple[np.ndarray, str]]:
-    """The paper's baselines over all classes: method -> (predicted class per image, note)."""
+) -> tuple[dict[str, tuple[np.ndarray, str]], int]:
+    """The paper's baselines over all classes: method -> (predicted class per image, note), and
+    the LLM calls its generic descriptions made."""
+    encoder, llm = worker_encoder(settings), worker_llm(settings)
     baselines = {
         "class name": (ZeroShotClassifier(encoder, names, "name").scores(vectors).argmax(1), "")
     }
@@ -307,7 +309,7 @@ def baselines_task(
             (vectors @ class_vectors.T).argmax(axis=1),
             f"{config.descriptions}; {missing} classes without",
         )
-    return baselines
+    return baselines, llm.calls
 
 
 @task(name="fuse", cache_policy=NO_CACHE)
@@ -379,12 +381,13 @@ def classify(
     rows = np.arange(len(sets))
     before_follow_up = sets[rows, second.argmax(axis=1)]
     followed: list[str] = []
+    follow_up_calls = 0
     if config.follow_up and config.descriptions == "llm" and len(validation):
         # Pairs still confused on the validation images only: the test split stays unseen.
         confused = confused_pairs(
             labels[validation], before_follow_up[validation], names, top=config.follow_up
         )
-        followed = follow_up_task(llm, context, book, confused)
+        book, followed, follow_up_calls = follow_up_task(settings, context, book, confused)
         truncated += fit_book_to_context(book, encoder.tokenizer)
         second = second_pass_scores(
             embedded.vectors, sets, book, encoder.encode_texts, first.class_vectors
@@ -398,8 +401,8 @@ def classify(
     if followed:
         predicted["before follow-up"] = before_follow_up
     steps.start("baselines")
-    baselines = baselines_task(
-        encoder, llm, names, embedded.vectors, config, context, first.class_vectors
+    baselines, baseline_calls = baselines_task(
+        settings, names, embedded.vectors, config, context, first.class_vectors
     )
     fixed, broken = changed_examples(
         embedded.paths, labels, predicted["first"], predicted["fused"], names
@@ -423,7 +426,7 @@ def classify(
         pairs_possible=len(names) * (len(names) - 1) // 2,
         pairs_described=sum(bool(book.pairs.get(p)) for p in pairs),
         llm_calls_pairs=pair_calls,
-        llm_calls=pair_calls + llm.calls,
+        llm_calls=pair_calls + follow_up_calls + baseline_calls,
         description_failures=failures,
         followed_up=followed,
         truncated_descriptions=truncated,

@@ -9,7 +9,6 @@ from pydantic import BaseModel
 
 from clipflows.components.classification.descriptions import read_fudd_file
 from clipflows.components.classification.report import MethodAccuracy
-from clipflows.components.clip.encoder import ClipEncoder
 from clipflows.components.set_difference.evaluation import Evaluation, evaluate
 from clipflows.components.set_difference.ranking import HypothesisScore
 from clipflows.components.settings import Settings, load_settings, world_unless_named
@@ -19,7 +18,7 @@ from clipflows.components.world.scenes import WorldConfig
 from clipflows.components.world.set_pairs import WORLD_SET_PAIRS, world_judge, write_pair
 from clipflows.components.world.vocabulary import WORLD_VOCABULARY
 from clipflows.flows.classify import DESCRIPTIONS_FILE, ClassifyConfig, ClassifyResult, classify
-from clipflows.flows.runtime.worker_models import worker_llm
+from clipflows.flows.runtime.worker_models import worker_encoder, worker_llm
 from clipflows.flows.set_difference import set_difference
 from clipflows.flows.train_clip import world_clip_task
 
@@ -107,7 +106,7 @@ def reports_dir(output: Path) -> Path:
 @task(name="world-zero-shot")
 def world_zero_shot_task(settings: Settings) -> WorldAccuracy:
     """Zero-shot colour x shape accuracy of a CLIP on held-out world images."""
-    encoder = ClipEncoder(settings=settings)
+    encoder = worker_encoder(settings)  # the one the demo's flows use in this process
     folder = held_out_set(settings.cache_dir / "world-eval")
     return evaluate_world(encoder, folder)
 

@@ -173,23 +173,27 @@ def rank_task(
     name="refine", retries=1, retry_condition_fn=retry_unless_llm_unavailable, cache_policy=NO_CACHE
 )
 def refine_task(
-    llm: LLM,
-    captioner,
-    cache: JsonCache,
+    settings: Settings,
+    captioner: CaptionerName,
+    vocabulary: CaptionVocabulary | None,
     a: ImageEmbeddings,
     b: ImageEmbeddings,
     ranking: list[HypothesisScore],
     config: RefinerConfig,
-) -> list[Hypothesis]:
-    """One refinement round: the LLM sees scores and what the best hypotheses miss."""
+) -> tuple[list[Hypothesis], int]:
+    """One refinement round: the LLM sees scores and what the best hypotheses miss; the new
+    hypotheses and the LLM calls they took. Models come from the worker, like every task's."""
+    llm, encoder = worker_llm(settings), worker_encoder(settings)
+    chosen = _captioner(captioner, encoder, llm, vocabulary, str(encoder.device))
+    cache = JsonCache(settings.cache_dir / "captions")
     missed = {}
     for direction, embedded in (("A", a), ("B", b)):
         best = next((s for s in ranking if s.direction == direction), None)
         if best is not None and config.missed_captions:
             worst = best.bottom_a if direction == "A" else best.bottom_b
             paths = [Path(embedded.paths[i]) for i in worst[: config.missed_captions]]
-            missed[direction] = caption_images(captioner, paths, cache)
-    return refine(llm, ranking, missed, config)
+            missed[direction] = caption_images(chosen, paths, cache)
+    return refine(llm, ranking, missed, config), llm.calls
 
 
 def _best_auroc(ranking: list[HypothesisScore]) -> float:
@@ -304,7 +308,6 @@ def set_difference(
     captions_b: list[str] = []
     hypotheses: list[Hypothesis] = []
     task_calls = 0  # LLM calls made inside tasks, perhaps in other processes
-    chosen = cache = None
     if llm_proposals:
         steps.start("caption samples")
         sample = proposer.rounds * proposer.sample_size
@@ -328,8 +331,6 @@ def set_difference(
         found = [hypothesis for proposed, _ in answers for hypothesis in proposed]
         hypotheses = deduplicate(found, encoder.encode_texts, proposer.near_duplicate)
         task_calls += calls_a + calls_b + sum(calls for _, calls in answers)
-        chosen = _captioner(captioner, encoder, llm, vocabulary, str(encoder.device))
-        cache = JsonCache(settings.cache_dir / "captions")
     extra = list(extra_hypotheses or [])
     if vocabulary_candidates:
         extra += [
@@ -345,7 +346,9 @@ def set_difference(
     if refining:
         steps.start("refine")
     for index in range(refiner.rounds if refiner and llm_proposals else 0):
-        new = [h for h in refine_task(llm, chosen, cache, a, b, ranking, refiner) if h not in pool]
+        proposed, calls = refine_task(settings, captioner, vocabulary, a, b, ranking, refiner)
+        task_calls += calls
+        new = [h for h in proposed if h not in pool]
         before = _best_auroc(ranking)
         if new:
             pool += new

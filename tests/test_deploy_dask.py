@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from clipflows.agents.proposer import ProposerConfig
+from clipflows.agents.refiner import RefinerConfig
 from clipflows.components.world.set_pairs import WORLD_SET_PAIRS, write_pair
 from clipflows.components.world.vocabulary import WORLD_VOCABULARY
 from clipflows.flows.embed_folders import embed_folders
@@ -48,6 +49,7 @@ def test_set_difference_on_dask_equals_the_default_runner(
         proposer=ProposerConfig(rounds=2, sample_size=6, per_set=4),
         vocabulary_candidates=True,
         truth=WORLD_SET_PAIRS[0].truth,
+        refiner=RefinerConfig(rounds=1),  # a task that captions and asks the LLM in a worker
         shard_size=10,  # three shards a set
     )
     runs, task_runs = {}, {}
@@ -80,6 +82,38 @@ def test_set_difference_on_dask_equals_the_default_runner(
     )
     assert default.evaluation == distributed.evaluation
     assert len(default.evaluation.judged) == 5
+
+
+@pytest.mark.slow
+def test_classify_on_dask_equals_the_default_runner(
+    settings, world_spec, tmp_path, prefect_harness
+):
+    """Descriptions, the follow-up round and the baselines (generic descriptions) run as tasks
+    that take settings and load their models in each worker, so a Dask run classifies alike."""
+    from clipflows.components.world.class_task import world_class_task
+    from clipflows.components.world.scenes import WorldConfig
+    from clipflows.flows.classify import ClassifyConfig, classify
+
+    data = world_class_task(tmp_path / "task", 48, WorldConfig(colours=["red", "blue"]))
+    config = ClassifyConfig(k=3, follow_up=2, ensemble=False, shard_size=16)
+    runs, task_runs = {}, {}
+    for runner in ("thread", "dask"):
+        run_settings = settings.model_copy(
+            update={"clip": world_spec, "cache_dir": tmp_path / runner}
+        )
+        flow = with_task_runner(classify, runner, workers=2, threads_per_worker=2)
+        state = flow(data, settings=run_settings, config=config, return_state=True)
+        runs[runner] = state.result()
+        task_runs[runner] = _task_runs(state.state_details.flow_run_id)
+    default, distributed = runs["thread"], runs["dask"]
+    assert task_runs["dask"] == task_runs["thread"]
+    assert task_runs["dask"]["baselines"] == ["COMPLETED"]
+    assert default.llm_calls == distributed.llm_calls > 0
+    assert default.followed_up == distributed.followed_up
+    assert [(m.method, m.accuracy) for m in default.methods] == [
+        (m.method, m.accuracy) for m in distributed.methods
+    ]
+    assert default.predictions == distributed.predictions
 
 
 def _task_runs(flow_run_id) -> dict[str, list[str]]:
