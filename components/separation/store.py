@@ -11,7 +11,7 @@ from clipflows.components.separation.sources import build_sources
 from clipflows.components.separation.training import MODEL, SeparationTrainConfig, train_separator
 from clipflows.components.settings import Settings
 
-# Small enough to train in a few minutes on two CPU cores (see README for its measured quality).
+# Small enough to train in a few minutes on two CPU cores (see docs/separation.md for its measured quality).
 DEFAULT_SEPARATOR = SeparationTrainConfig()
 
 
