@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from test_separation_parts import synthetic_splits
 
 from clipflows.components.music.training import (
     PairedFeatures,
@@ -17,7 +18,6 @@ from clipflows.components.music.training import (
     train_retrieval,
 )
 from clipflows.components.separation.model import SeparatorConfig
-from clipflows.components.separation.sources import SourceSplit
 from clipflows.components.separation.training import (
     SeparationTrainConfig,
     load_separator,
@@ -78,21 +78,6 @@ def test_music_training_still_applies_dropout(tmp_path):
     assert dropped.losses == again.losses
 
 
-def _tone_splits() -> list[SourceSplit]:
-    rng = np.random.default_rng(0)
-    t = np.arange(8000 * 4) / 8000
-    tones = [0.3 * np.sin(2 * np.pi * f * t) for f in (300, 1200, 2500)]
-    return [
-        SourceSplit(
-            name=f"tone{i}",
-            query=f"tone {i}",
-            train=x + rng.normal(0, 1e-3, x.shape),
-            test=x[:8000],
-        )
-        for i, x in enumerate(tones)
-    ]
-
-
 def test_separation_training_leaves_torch_global_random_state_alone_and_repeats(tmp_path):
     config = SeparationTrainConfig(
         steps=2,
@@ -107,7 +92,7 @@ def test_separation_training_leaves_torch_global_random_state_alone_and_repeats(
     before = torch.random.get_rng_state()
 
     def train(folder: Path):
-        return train_separator(config, _tone_splits(), queries, folder)
+        return train_separator(config, synthetic_splits(), queries, folder)
 
     first = _in_a_thread(lambda: train(tmp_path / "a"))
     assert torch.equal(torch.random.get_rng_state(), before)
