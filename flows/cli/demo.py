@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Annotated
@@ -33,7 +32,6 @@ def demo(
 ) -> None:
     """Run the workflows end to end on the embedded defaults (offline) and print the results."""
     started = time.monotonic()
-    quiet_model_loading()
     settings = world_unless_named(_settings(config, clip))  # the demo's images are world renders
     from clipflows.flows.demo import demo_flow
 
@@ -123,14 +121,6 @@ def demo(
     seconds = time.monotonic() - started
     for line in closing_lines(seconds, Path(result.reports), Path(sep.separated).parent):
         console.print(line, soft_wrap=True, highlight=False)  # paths whole, to copy
-
-
-def quiet_model_loading() -> None:
-    """No tqdm bars from model loading in this process: Hugging Face draws one per model loaded
-    ("Loading weights", several in the demo), which say nothing and tear the demo's progress
-    lines. Offline, nothing is downloaded; a value the user set wins. Call before the models'
-    libraries are imported (they read it once)."""
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 def closing_lines(seconds: float, reports: Path, separated: Path) -> list[str]:
