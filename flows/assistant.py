@@ -110,6 +110,7 @@ def _run_step(
         )
         return headline(result), result.report.get("report.html")
     if tool == "classify":
+        from clipflows.components.classification.report import Method
         from clipflows.flows.classify import ClassifyConfig, classify
 
         config = ClassifyConfig(context=arguments.get("context") or None)
@@ -121,8 +122,8 @@ def _run_step(
         summary = " ".join(
             [
                 f"{result.images} images, {len(result.class_names)} classes: one template "
-                f"{result.accuracy('one template'):.1%}, FuDD + fusion "
-                f"{result.accuracy('FuDD + fusion'):.1%}.",
+                f"{result.accuracy(Method.ONE_TEMPLATE):.1%}, FuDD + fusion "
+                f"{result.accuracy(Method.FUSION):.1%}.",
                 *(f"Warning: {warning}" for warning in result.warnings),
             ]
         )

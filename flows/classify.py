@@ -47,6 +47,7 @@ from clipflows.components.classification.evidence import (
 from clipflows.components.classification.report import (
     ChangedExample,
     ConfusedPair,
+    Method,
     MethodAccuracy,
     changed_examples,
     confused_pairs,
@@ -143,8 +144,13 @@ class ClassifyResult(BaseModel):
     warnings: list[str] = Field(default_factory=list)  # what the accuracies cannot be trusted for
     provenance: Provenance = Field(default_factory=Provenance)
 
-    def accuracy(self, method: str) -> float:
-        return next(m.accuracy for m in self.methods if m.method == method)
+    def accuracy(self, method: Method | str) -> float:
+        """A row's test accuracy; a method the table does not have is a KeyError naming those
+        it has."""
+        found = [m.accuracy for m in self.methods if m.method == method]
+        if not found:
+            raise KeyError(f"No method {str(method)!r}; rows: {[m.method for m in self.methods]}.")
+        return found[0]
 
 
 # Tokens the LLM writes for one pair's descriptions: 3,720 for 63 pairs in the LLM evaluation
@@ -291,11 +297,14 @@ def baselines_task(
     the LLM calls its generic descriptions made."""
     encoder, llm = worker_encoder(settings), worker_llm(settings)
     baselines = {
-        "class name": (ZeroShotClassifier(encoder, names, "name").scores(vectors).argmax(1), "")
+        Method.CLASS_NAME: (
+            ZeroShotClassifier(encoder, names, "name").scores(vectors).argmax(1),
+            "",
+        )
     }
     if config.ensemble:
         ensemble = ZeroShotClassifier(encoder, names, "ensemble80").scores(vectors)
-        baselines["80-template ensemble"] = (ensemble.argmax(axis=1), "")
+        baselines[Method.ENSEMBLE] = (ensemble.argmax(axis=1), "")
     if config.generic and config.descriptions in ("llm", "world"):
         generic = (
             world_generic_descriptions(names)
@@ -305,7 +314,7 @@ def baselines_task(
         generic = [[fit_to_context(t, encoder.tokenizer)[0] for t in texts] for texts in generic]
         class_vectors = description_class_vectors(generic, encoder.encode_texts, fallback)
         missing = sum(not texts for texts in generic)
-        baselines["generic descriptions"] = (
+        baselines[Method.GENERIC] = (
             (vectors @ class_vectors.T).argmax(axis=1),
             f"{config.descriptions}; {missing} classes without",
         )

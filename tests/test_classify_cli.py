@@ -90,7 +90,7 @@ def test_a_missing_model_folder_is_one_error_line_before_prefect(classes, tmp_pa
 
 
 def test_the_summary_prints_the_warnings_the_level_to_beat_and_how_it_was_made(capsys):
-    from clipflows.flows.cli.classify import accuracy_table, print_evidence
+    from clipflows.flows.cli.classify import accuracy_table, print_classify_evidence
     from clipflows.flows.cli.common import console
 
     class Result:
@@ -110,7 +110,7 @@ def test_the_summary_prints_the_warnings_the_level_to_beat_and_how_it_was_made(c
         provenance = Provenance(clip="world", clip_weights="sha256:abc")
 
     console.print(accuracy_table(Result))
-    print_evidence(Result)
+    print_classify_evidence(Result)
     out = capsys.readouterr().out
     assert "19.0%" in out and "7.7%-40.0%" in out
     assert "Warning: No better than chance: one template." in out

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from enum import StrEnum
 
 import numpy as np
 from pydantic import BaseModel
@@ -14,10 +15,27 @@ from sklearn.metrics import confusion_matrix
 from clipflows.components.classification.evidence import ChanceLevel, wilson_interval
 from clipflows.components.reports import markdown_table, thumbnail_html
 
+
+class Method(StrEnum):
+    """The rows of the accuracy table: the flow, the report, the CLI, the page and the assistant
+    name them through this, so a renamed row cannot leave a caller asking for the old name."""
+
+    CLASS_NAME = "class name"
+    ONE_TEMPLATE = "one template"
+    ENSEMBLE_FIRST_PASS = "80-template ensemble (first pass)"
+    NAME_FIRST_PASS = "class name (first pass)"
+    ENSEMBLE = "80-template ensemble"
+    GENERIC = "generic descriptions"
+    BEFORE_FOLLOW_UP = "FuDD before follow-up"
+    FUDD = "FuDD (paper rule)"
+    FUSION = "FuDD + fusion"
+    ORACLE = "oracle pick between passes"
+
+
 FIRST_PASS_LABELS = {
-    "single": "one template",
-    "ensemble80": "80-template ensemble (first pass)",
-    "name": "class name (first pass)",
+    "single": Method.ONE_TEMPLATE,
+    "ensemble80": Method.ENSEMBLE_FIRST_PASS,
+    "name": Method.NAME_FIRST_PASS,
 }
 
 
@@ -75,7 +93,7 @@ def method_rows(
     predicted: dict[str, np.ndarray],
     labels: np.ndarray,
     fusion: BaseModel,
-    first_pass: str = "one template",
+    first_pass: str = Method.ONE_TEMPLATE,
 ) -> list[tuple[str, np.ndarray, str]]:
     """(method, predicted class per image, note), baselines first, in the order of the paper's
     table.
@@ -84,19 +102,19 @@ def method_rows(
     first pass, FuDD's rule, the fused answer and, after a follow-up, the answer before it;
     ``first_pass`` names the first pass's row (see :func:`first_pass_label`)."""
     oracle = np.where(predicted["first"] == labels, labels, predicted["fudd"])
-    rows = [("class name", *baselines["class name"])]
+    rows = [(Method.CLASS_NAME, *baselines[Method.CLASS_NAME])]
     rows.append((first_pass, predicted["first"], "first pass"))
-    rows += [(name, *value) for name, value in baselines.items() if name != "class name"]
+    rows += [(name, *value) for name, value in baselines.items() if name != Method.CLASS_NAME]
     if "before follow-up" in predicted:
-        rows.append(("FuDD before follow-up", predicted["before follow-up"], "second pass only"))
+        rows.append((Method.BEFORE_FOLLOW_UP, predicted["before follow-up"], "second pass only"))
     rows += [
-        ("FuDD (paper rule)", predicted["fudd"], "second pass only"),
+        (Method.FUDD, predicted["fudd"], "second pass only"),
         (
-            "FuDD + fusion",
+            Method.FUSION,
             predicted["fused"],
             f"weight {fusion.weight:.2f} on the second pass, chosen on validation",
         ),
-        ("oracle pick between passes", oracle, "upper bound of any per-image choice"),
+        (Method.ORACLE, oracle, "upper bound of any per-image choice"),
     ]
     return rows
 

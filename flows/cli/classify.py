@@ -92,11 +92,7 @@ def classify(
             output=str(output),
         )
     console.print(accuracy_table(result))
-    print_evidence(
-        result.warnings,
-        result.provenance,
-        f"To beat: {result.chance.text()}." if result.chance is not None else None,
-    )
+    print_classify_evidence(result)
     console.print(
         f"{result.images} images, {len(result.class_names)} classes; {result.pairs_occurring} of "
         f"{result.pairs_possible} class pairs occur in some ambiguity set (k={result.k}); "
@@ -139,6 +135,12 @@ def check_descriptions(
 
     listed = read_class_list(description_classes) if description_classes else None
     read_fudd_file(descriptions, class_names, listed)
+
+
+def print_classify_evidence(result) -> None:
+    """The warnings, the level every accuracy must beat, and which models made the result."""
+    level = f"To beat: {result.chance.text()}." if result.chance is not None else None
+    print_evidence(result.warnings, result.provenance, level)
 
 
 def accuracy_table(result) -> Table:

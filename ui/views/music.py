@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from clipflows.components.music.recommender import INDEX  # the trained model's index file
 from clipflows.components.music.tracks import packaged_tracks_dir
 from clipflows.components.settings import world_unless_named
 from clipflows.flows.music_library import describe_library
@@ -37,7 +38,7 @@ def world_settings():
 
 model_dir = default_model_dir(settings())
 
-if not (model_dir / "music_index.npz").is_file():
+if not (model_dir / INDEX).is_file():
     st.info("No music retrieval model yet. Training takes a few minutes the first time.")
     if st.button("Describe the packaged tracks and train", type="primary"):
         with running("Training…", "Model trained", "Training failed"):
@@ -49,7 +50,7 @@ if not (model_dir / "music_index.npz").is_file():
             )
             st.write("Rendering paired videos, training, scoring held-out tracks")
             with_progress(lambda: train_music_retrieval(str(library), str(model_dir), app_settings))
-        if (model_dir / "music_index.npz").is_file():
+        if (model_dir / INDEX).is_file():
             st.rerun()
     st.stop()
 
