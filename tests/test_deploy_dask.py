@@ -72,8 +72,10 @@ def test_set_difference_on_dask_equals_the_default_runner(
     assert default.set_b.paths == distributed.set_b.paths
     assert default.captions_a == distributed.captions_a and len(default.captions_a) == 12
     assert default.captions_b == distributed.captions_b
-    # 2 rounds (both directions in one call), a judgement for each of the top five, retries
-    assert default.llm_calls == distributed.llm_calls >= 2 + 5
+    # 2 rounds (both directions in one call), a judgement for each of the top five, retries.
+    # Not equal counts: two concurrent tasks asking one question may both miss the answer cache
+    # (CI once saw 12 calls against 11); the answers compared below are what must agree.
+    assert default.llm_calls >= 2 + 5 and distributed.llm_calls >= 2 + 5
     assert default.hypotheses == distributed.hypotheses
     ranked = [(s.text, s.direction) for s in default.ranking]
     assert ranked == [(s.text, s.direction) for s in distributed.ranking]
