@@ -7,10 +7,11 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
+from clipflows.components.sentence import SentenceEncoder
 from clipflows.components.settings import Settings
 from clipflows.components.world.judge_cases import JudgeCase, judge_cases
 
-from .judge import judge
+from .judge import Embed, judge
 from .llm import LLM, LLMOutputError, create_llm
 
 
@@ -36,17 +37,21 @@ class JudgeAgreement(BaseModel):
 
 
 def evaluate_judge(
-    settings: Settings, cases: Sequence[JudgeCase] | None = None, llm: LLM | None = None
+    settings: Settings,
+    cases: Sequence[JudgeCase] | None = None,
+    llm: LLM | None = None,
+    embed: Embed | None = None,
 ) -> JudgeAgreement:
     """Judge every case (the world's 66 by default) with the LLM that ``settings`` name (or the
     loaded ``llm`` given) and compare with the strict keyword judge's labels."""
     cases = list(judge_cases() if cases is None else cases)
     llm = llm or create_llm(settings)
+    embed = embed or SentenceEncoder(settings).encode_texts
     start = time.perf_counter()
     judged = []
     for case in cases:
         try:
-            verdict = judge(llm, case.hypothesis, case.direction, case.truth)
+            verdict = judge(llm, case.hypothesis, case.direction, case.truth, embed)
             judged.append(JudgedCase(case=case, score=verdict.score, reason=verdict.reason))
         except LLMOutputError as error:
             judged.append(JudgedCase(case=case, score=None, reason=error.reason))

@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel
 
-from .judge import judge
+from .judge import Embed, JudgeRule, judge, score_parse, whole_parse
 from .llm import LLM, LLMOutputError
 
 Label = Literal[0, 1, 2]
@@ -102,17 +102,34 @@ class LLMVerdict(BaseModel):
     reason: str
 
 
-def llm_verdicts(llm: LLM, labels: Sequence[HumanLabel]) -> list[LLMVerdict]:
-    """The LLM judge's own answer for each hypothesis, said of set A, as a 0 / 1 / 2 label."""
+def llm_verdicts(
+    llm: LLM, labels: Sequence[HumanLabel], embed: Embed, rule: JudgeRule | None = None
+) -> list[LLMVerdict]:
+    """The LLM judge's answer for each hypothesis, said of set A, as a 0 / 1 / 2 label."""
     verdicts = []
     for label in labels:
         try:
-            verdict = judge(llm, label.hypothesis.strip(' "'), "A", label.pair)
+            verdict = judge(llm, label.hypothesis.strip(' "'), "A", label.pair, embed, rule)
             predicted, reason = SCORE_TO_LABEL[verdict.score], verdict.reason
         except LLMOutputError as error:
             predicted, reason = None, error.reason
         verdicts.append(LLMVerdict(label=label, predicted=predicted, reason=reason))
     return verdicts
+
+
+def rule_labels(
+    labels: Sequence[HumanLabel], embed: Embed, rule: JudgeRule | None = None
+) -> list[Label]:
+    """The judge's rule with no LLM: each whole hypothesis read as one thing (the baseline that
+    says what the LLM's parse adds)."""
+    return [
+        SCORE_TO_LABEL[
+            score_parse(
+                whole_parse(x.hypothesis.strip(' "')), x.hypothesis, "A", x.pair, embed, rule
+            ).score
+        ]
+        for x in labels
+    ]
 
 
 def majority_label(labels: Sequence[HumanLabel]) -> Label:

@@ -71,7 +71,11 @@ from clipflows.flows.runtime.progress import Steps
 from clipflows.flows.runtime.retries import retry_unless_llm_unavailable
 from clipflows.flows.runtime.runs import record_run
 from clipflows.flows.runtime.sharded_encoding import DEFAULT_SHARD_SIZE, encode_in_shards
-from clipflows.flows.runtime.worker_models import worker_encoder, worker_llm
+from clipflows.flows.runtime.worker_models import (
+    worker_encoder,
+    worker_llm,
+    worker_sentence_encoder,
+)
 
 CaptionerName = Literal["clip-vocabulary", "blip", "vlm"]
 
@@ -205,8 +209,8 @@ def _best_auroc(ranking: list[HypothesisScore]) -> float:
 )
 def judge_task(settings: Settings, text: str, direction: str, truth: str) -> tuple[Judgement, int]:
     """The LLM judge's verdict on one hypothesis against the ground truth, and its calls."""
-    llm = worker_llm(settings)
-    return judge(llm, text, direction, truth), llm.calls
+    llm, sentences = worker_llm(settings), worker_sentence_encoder(settings)
+    return judge(llm, text, direction, truth, sentences.encode_texts), llm.calls
 
 
 def judge_top(

@@ -1,4 +1,5 @@
-"""The models a worker process keeps between tasks: one CLIP encoder and one LLM per settings.
+"""The models a worker process keeps between tasks: one CLIP encoder, one LLM and one sentence
+encoder per settings.
 
 Models do not travel between processes, so a task receives settings and asks here for the
 encoder or LLM they name. Loading a CLIP checkpoint or a GGUF file takes seconds to minutes;
@@ -21,6 +22,7 @@ from clipflows.components.cache import stable_hash
 from clipflows.components.clip.encoder import ClipEncoder
 from clipflows.components.clip.spec import parse_spec
 from clipflows.components.errors import ClipflowsError
+from clipflows.components.sentence import SentenceEncoder
 from clipflows.components.settings import Settings
 
 T = TypeVar("T")
@@ -48,6 +50,7 @@ class _ResidentModels:
 
 _ENCODERS = _ResidentModels()
 _LLMS = _ResidentModels()
+_SENTENCES = _ResidentModels(keep=1)  # one packaged model; it reads no settings
 
 
 def encoder_key(settings: Settings) -> str:
@@ -103,3 +106,8 @@ def worker_llm(settings: Settings) -> LLM:
     so a task can report exactly the calls it made."""
     shared = _LLMS.get(llm_key(settings), lambda: create_llm(settings))
     return dataclasses.replace(shared, calls=0)
+
+
+def worker_sentence_encoder(settings: Settings) -> SentenceEncoder:
+    """This process's sentence encoder (the judge's similarity of words to a truth)."""
+    return _SENTENCES.get("sentence", lambda: SentenceEncoder(settings))

@@ -2,24 +2,27 @@
 
 The labels (`../shared/data/judge_labels/dev.jsonl`, SOURCE.md there: AD-Diff's labelled
 hypotheses, Apache-2.0) cover 14 VisDiffBench set pairs. They are split by pair
-(`agents/judge_people.py`): thresholds and anything else fitted use the tune pairs; the held
-pairs are only scored. The maintainers keep 26 more pairs as the real test.
+(`agents/judge_people.py`): prompts, rules and thresholds were chosen on the tune pairs; the
+held pairs are only scored. The maintainers keep 26 more pairs as the real test.
 
-Rows: the majority label (the floor), the sentence-embedding baseline fitted on the tune pairs
-(all-MiniLM-L6-v2, no LLM), and with ``--models`` the LLM judge's own answers (agents/judge.py),
-each as exact agreement with people on the file's natural mix of labels, and its margin over the
-best no-LLM row.
+Rows, each as exact agreement with people on the file's natural mix of labels: the majority
+label (the floor); two no-LLM judges fitted on the tune pairs, sentence-embedding thresholds
+and the judge's own rule reading each whole hypothesis as its thing; and with ``--models`` the
+judge (agents/judge.py: the LLM parses, the rule scores the parse), with its margin over the
+best no-LLM row. ``--fit`` searches the rule's two thresholds on the tune pairs' parses.
 
-Run: ``python tests/bench/eval_judge_people.py [--models qwen2.5-coder-1.5b] [--split held]``
+Run: ``python tests/bench/eval_judge_people.py [--models qwen2.5-coder-1.5b] [--split both]``
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import tempfile
 import time
 from pathlib import Path
 
+from clipflows.agents.judge import JudgeRule
 from clipflows.agents.judge_people import (
     agreement,
     embedding_features,
@@ -27,6 +30,7 @@ from clipflows.agents.judge_people import (
     llm_verdicts,
     majority_label,
     read_labels,
+    rule_labels,
     split_pairs,
 )
 from clipflows.agents.llm import create_llm
@@ -43,6 +47,8 @@ def main() -> None:
     parser.add_argument("--labels", type=Path, default=LABELS)
     parser.add_argument("--models", default="", help="Comma-separated registered LLMs to judge.")
     parser.add_argument("--split", choices=("tune", "held", "both"), default="held")
+    parser.add_argument("--fit", action="store_true", help="Search the rule's thresholds on tune.")
+    parser.add_argument("--cache-dir", type=Path, help="Keep LLM answers here between runs.")
     args = parser.parse_args()
     if not args.labels.is_file():
         raise SystemExit(f"No judge labels at {args.labels} (shared/data/judge_labels).")
@@ -53,7 +59,8 @@ def main() -> None:
         f"({len({x.pair for x in held})} pairs: {sorted({x.pair for x in held})})"
     )
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(cache_dir=Path(tmp))
+        cache_dir = args.cache_dir or Path(tmp)
+        settings = Settings(cache_dir=cache_dir)
         embed = SentenceEncoder(settings).encode_texts
         features = {name: embedding_features(rows, embed) for name, rows in splits.items()}
         fitted = fit_embedding_judge(features["tune"], tune)
@@ -65,16 +72,25 @@ def main() -> None:
             f"sentence embedding ({fitted.margin:.3f}, {fitted.full:.3f}), fitted on tune": {
                 name: agreement(fitted.labels(features[name]), r) for name, r in splits.items()
             },
+            "the judge's rule on each whole hypothesis (no LLM)": {
+                name: agreement(rule_labels(r, embed), r) for name, r in splits.items()
+            },
         }
         best = max(row["held"] for row in rows.values())
         for name, row in rows.items():
             print(f"{name:60s} tune {row['tune']:.3f}  held {row['held']:.3f}")
         shown = ["tune", "held"] if args.split == "both" else [args.split]
         for model in filter(None, args.models.split(",")):
-            llm = create_llm(Settings(cache_dir=Path(tmp), llm=LLMSettings(model=model)))
+            llm = create_llm(Settings(cache_dir=cache_dir, llm=LLMSettings(model=model)))
+            if args.fit:
+                print(f"rule thresholds on tune with {model}'s parses (best first):")
+                for score, rule in fit_rule(llm, tune, embed)[:5]:
+                    print(
+                        f"  {score:.3f}  {rule.names_similarity:.2f}  {rule.context_similarity:.2f}"
+                    )
             for name in shown:
                 start = time.perf_counter()
-                verdicts = llm_verdicts(llm, splits[name])
+                verdicts = llm_verdicts(llm, splits[name], embed)
                 score = agreement([v.predicted for v in verdicts], splits[name])
                 margin = f", margin over no-LLM {score - best:+.3f}" if name == "held" else ""
                 print(
@@ -88,6 +104,19 @@ def main() -> None:
                         f"people {verdict.label.manual_label}, judge {verdict.predicted} "
                         f"({verdict.reason})"
                     )
+
+
+def fit_rule(llm, tune, embed) -> list[tuple[float, JudgeRule]]:
+    """Every pair of thresholds on a 0.05 grid, scored on the tune pairs (answers are cached:
+    the LLM is asked once per hypothesis)."""
+    grid = [round(0.2 + 0.05 * i, 2) for i in range(14)]
+    scored = []
+    for names, context in itertools.product(grid, grid):
+        rule = JudgeRule(names_similarity=names, context_similarity=context)
+        scored.append(
+            (agreement([v.predicted for v in llm_verdicts(llm, tune, embed, rule)], tune), rule)
+        )
+    return sorted(scored, key=lambda x: -x[0])
 
 
 if __name__ == "__main__":
