@@ -42,14 +42,21 @@ def resolve_gguf(settings: LLMSettings) -> tuple[Path, str]:
 
 
 def default_threads() -> int:
-    """Half the CPUs this process may use, for prompt and generation alike.
+    """The CPUs this process may use that the machine leaves idle when the model loads (by the
+    one-minute load average), and never fewer than half of them.
 
     llama.cpp's own default for prompt batches is every CPU; on a busy 2-core box that made a
     40-token prompt take ~40 s instead of ~0.3 s, because its threads spin-wait for each other.
+    A fixed half wasted a quiet machine: there two threads parse a judge hypothesis in about
+    half the time of one (issue 26).
     """
     affinity = getattr(os, "sched_getaffinity", None)  # Linux; elsewhere count every CPU
     cpus = len(affinity(0)) if affinity else os.cpu_count() or 1
-    return max(1, cpus // 2)
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):  # no load average on this platform: assume busy
+        busy = float(cpus)
+    return max(1, cpus // 2, min(cpus, int(cpus - busy + 0.5)))
 
 
 class LlamaCppChat(BaseChatModel):

@@ -299,3 +299,13 @@ def test_raw_newlines_inside_json_strings_are_accepted() -> None:
     assert _validate(Line, '{"text": "two\nlines\t"}').text == "two\nlines"
     with pytest.raises(ValidationError):
         _validate(Line, "not json at all")
+
+
+@pytest.mark.parametrize(
+    ("cpus", "load", "threads"),
+    [(2, 0.1, 2), (2, 1.2, 1), (2, 6.0, 1), (16, 3.0, 13), (16, 15.0, 8), (1, 0.0, 1)],
+)
+def test_the_embedded_llm_takes_the_idle_cpus_and_at_least_half(monkeypatch, cpus, load, threads):
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(cpus)), raising=False)
+    monkeypatch.setattr("os.getloadavg", lambda: (load, load, load))
+    assert default_threads() == threads
