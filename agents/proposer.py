@@ -50,6 +50,14 @@ INSTRUCTIONS = (
     "round? List up to {n} short phrases for each set, most distinctive first. Never copy a whole "
     "caption."
 )
+# Asked in a call of its own: on real descriptions the lists name instances ("horse",
+# "squirrel") where the kind names what they share ("animals"); asked in the same call, the
+# kind made the 1.5B list the same words for both world sets.
+KIND_SYSTEM = "You read the captions of two sets of images. Answer in JSON."
+KIND_INSTRUCTIONS = (
+    "kind_a: the kind of thing nearly every Set A caption shows, in one or two general words. "
+    "kind_b: the same for Set B."
+)
 _PREFIXES = re.compile(
     r"^(group (1|2|a|b|one|two) (has|have|shows?|contains?|is|are)\s+|more\s+|images? of\s+"
     r"|photos? of\s+|a photo of\s+|pictures? of\s+|set (a|b) (has|have|shows?|is|are)\s+)",
@@ -71,12 +79,20 @@ class SetDifferences(BaseModel):
     set_b: list[Phrase] = Field(min_length=1, max_length=MAX_PER_SET)
 
 
+class SetKinds(BaseModel):
+    """The kind of thing each set's captions show, in general words."""
+
+    kind_a: Phrase
+    kind_b: Phrase
+
+
 class ProposerConfig(BaseModel):
     rounds: int = Field(default=defaults.PROPOSAL_ROUNDS, ge=1, le=20)
     sample_size: int = Field(default=defaults.SAMPLE_SIZE, ge=1, le=200)
     per_set: int = Field(default=MAX_PER_SET, ge=1, le=MAX_PER_SET)
     word_counts: int = Field(default=8, ge=0, le=40)  # most uneven caption words shown; 0: none
     near_duplicate: float = Field(default=0.92, gt=0, le=1)
+    kinds: bool = True  # also ask, in a second call a round, the kind of thing each set shows
     seed: int = 0
 
 
@@ -174,6 +190,14 @@ def proposal_messages(
     return [("system", SYSTEM), ("human", user)]
 
 
+def kind_messages(captions_a: Sequence[str], captions_b: Sequence[str]) -> list[tuple[str, str]]:
+    """The second question of a round: what kind of thing each set shows."""
+    return [
+        ("system", KIND_SYSTEM),
+        ("human", f"{_sets(captions_a, captions_b, 0)}\n{KIND_INSTRUCTIONS}"),
+    ]
+
+
 class ProposalRequest(BaseModel):
     """One proposer call: the captions of one round of each set."""
 
@@ -182,6 +206,7 @@ class ProposalRequest(BaseModel):
     captions_b: list[str]
     per_set: int = Field(default=MAX_PER_SET, ge=1, le=MAX_PER_SET)
     word_counts: int = Field(default=0, ge=0, le=40)
+    kinds: bool = False
 
 
 def proposal_requests(
@@ -201,13 +226,15 @@ def proposal_requests(
                 captions_b=rng.sample(list(captions_b), min(config.sample_size, len(captions_b))),
                 per_set=config.per_set,
                 word_counts=config.word_counts,
+                kinds=config.kinds,
             )
         )
     return requests
 
 
 def ask_proposal(llm: LLM, request: ProposalRequest) -> list[Hypothesis]:
-    """One call's hypotheses for both sets, normalised (empty phrases dropped), A's first."""
+    """One round's hypotheses for both sets, normalised (empty phrases dropped), A's first,
+    then each set's kind."""
     answer = llm.ask_structured(
         proposal_messages(
             request.captions_a, request.captions_b, request.per_set, request.word_counts
@@ -216,6 +243,9 @@ def ask_proposal(llm: LLM, request: ProposalRequest) -> list[Hypothesis]:
     )
     found = [("A", text) for text in answer.set_a[: request.per_set]]
     found += [("B", text) for text in answer.set_b[: request.per_set]]
+    if request.kinds:
+        kinds = llm.ask_structured(kind_messages(request.captions_a, request.captions_b), SetKinds)
+        found += [("A", kinds.kind_a), ("B", kinds.kind_b)]
     return [
         Hypothesis(text=phrase, direction=direction)
         for direction, text in found
