@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from clipflows.components.set_difference import defaults
 from clipflows.components.set_difference.ranking import Hypothesis
 
-from .llm import LLM
+from .llm import LLM, LLMOutputError
 
 Direction = Literal["A", "B"]
 MAX_PER_ROUND = 10  # phrases of the refiner's list schema
@@ -244,8 +244,13 @@ def ask_proposal(llm: LLM, request: ProposalRequest) -> list[Hypothesis]:
     found = [("A", text) for text in answer.set_a[: request.per_set]]
     found += [("B", text) for text in answer.set_b[: request.per_set]]
     if request.kinds:
-        kinds = llm.ask_structured(kind_messages(request.captions_a, request.captions_b), SetKinds)
-        found += [("A", kinds.kind_a), ("B", kinds.kind_b)]
+        try:
+            kinds = llm.ask_structured(
+                kind_messages(request.captions_a, request.captions_b), SetKinds
+            )
+            found += [("A", kinds.kind_a), ("B", kinds.kind_b)]
+        except LLMOutputError:  # the lists stand without it; an unreachable LLM still raises
+            pass
     return [
         Hypothesis(text=phrase, direction=direction)
         for direction, text in found

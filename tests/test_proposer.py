@@ -2,11 +2,15 @@
 
 import numpy as np
 import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from clipflows.agents.llm import create_llm
+from clipflows.agents.llm import LLM, create_llm
 from clipflows.agents.proposer import (
+    ProposalRequest,
     ProposerConfig,
+    ask_proposal,
     deduplicate,
+    kind_messages,
     normalise_phrase,
     proposal_messages,
     propose,
@@ -94,3 +98,36 @@ def test_the_prompt_counts_uneven_words_in_the_example_and_the_sets():
     assert "- dogs: A 2 of 2, B 0 of 2" in counted and "grass" not in counted
     [(_, _), (_, plain)] = proposal_messages(captions_a, captions_b, n=3, words=0)
     assert "Captions using" not in plain
+
+
+def _fake(*answers: str) -> LLM:
+    return LLM(chat_model=FakeListChatModel(responses=list(answers)), identity="fake", sampling={})
+
+
+LISTS = '{"set_a": ["horse", "squirrel"], "set_b": ["oil painting"]}'
+
+
+def test_each_round_also_names_the_kind_of_thing_each_set_shows():
+    llm = _fake(LISTS, '{"kind_a": "animals", "kind_b": "paintings"}')
+    request = ProposalRequest(
+        round=0, captions_a=["a horse"], captions_b=["an oil painting"], kinds=True
+    )
+    found = [(h.text, h.direction) for h in ask_proposal(llm, request)]
+    assert found == [
+        ("horse", "A"),
+        ("squirrel", "A"),
+        ("oil painting", "B"),
+        ("animals", "A"),
+        ("paintings", "B"),
+    ]
+    assert llm.calls == 2
+    assert "kind_a" in kind_messages(["a horse"], ["an oil painting"])[1][1]
+
+
+def test_a_kind_answer_that_never_validates_leaves_the_lists():
+    llm = _fake(LISTS, "no", "still no", "never")
+    request = ProposalRequest(
+        round=0, captions_a=["a horse"], captions_b=["an oil painting"], kinds=True
+    )
+    assert [h.text for h in ask_proposal(llm, request)] == ["horse", "squirrel", "oil painting"]
+    assert llm.calls == 4  # the lists, then the kind and its two retries
