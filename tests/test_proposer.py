@@ -63,7 +63,8 @@ def test_embedded_llm_proposes_well_formed_unique_phrases_in_both_directions(set
     llm = create_llm(settings)
     captions_a = [f"a {s} red circle on a white background" for s in ("small", "large")] * 5
     captions_b = [f"a {s} blue square on a black background" for s in ("small", "large")] * 5
-    config = ProposerConfig(rounds=1, sample_size=6)
+    # the lists alone: the kind's second call is the fake-LLM tests' below
+    config = ProposerConfig(rounds=1, sample_size=6, kinds=False)
     hypotheses = propose(llm, captions_a, captions_b, config)
     assert llm.calls == 1  # one call per round, both directions at once
     assert {h.direction for h in hypotheses} == {"A", "B"}
