@@ -150,7 +150,6 @@ def score_parse(
     added = []
     for i, part in enumerate(parts):
         part_words = set(_words(part)) - FUNCTION_WORDS
-        hits = [bool(part_words & own[0]), bool(part_words & own[1])]
         similar = [
             not literal_sides[1 - s]
             and to_own[i, s] >= rule.names_similarity
@@ -159,7 +158,7 @@ def score_parse(
         ]
         for s in (0, 1):
             names[s] = names[s] or similar[s]
-        if hits[0]:
+        if part_words & own[0]:
             # a literal naming with words of its own ("grand piano", "twin towers") narrows
             narrows = bool(part_words - words[0] - PLAIN_WORDS)
         else:  # a part that names nothing adds a detail unless the side says it, in any words

@@ -199,7 +199,8 @@ def kind_messages(captions_a: Sequence[str], captions_b: Sequence[str]) -> list[
 
 
 class ProposalRequest(BaseModel):
-    """One proposer call: the captions of one round of each set."""
+    """One proposer round: the captions of each set it shows the LLM (the lists' call, then,
+    with ``kinds``, the kinds' call)."""
 
     round: int
     captions_a: list[str]
