@@ -22,8 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from clipflows.agents.judge import JudgeRule
+import numpy as np
+
+from clipflows.agents.judge import Embed, JudgeRule
 from clipflows.agents.judge_people import (
+    HumanLabel,
     agreement,
     embedding_features,
     fit_embedding_judge,
@@ -33,7 +36,7 @@ from clipflows.agents.judge_people import (
     rule_labels,
     split_pairs,
 )
-from clipflows.agents.llm import create_llm
+from clipflows.agents.llm import LLM, create_llm
 from clipflows.components.sentence import SentenceEncoder
 from clipflows.components.settings import LLMSettings, Settings
 
@@ -61,7 +64,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cache_dir = args.cache_dir or Path(tmp)
         settings = Settings(cache_dir=cache_dir)
-        embed = SentenceEncoder(settings).encode_texts
+        embed = remembered(SentenceEncoder(settings).encode_texts)
         features = {name: embedding_features(rows, embed) for name, rows in splits.items()}
         fitted = fit_embedding_judge(features["tune"], tune)
         floor = majority_label(tune)
@@ -106,7 +109,21 @@ def main() -> None:
                     )
 
 
-def fit_rule(llm, tune, embed) -> list[tuple[float, JudgeRule]]:
+def remembered(embed: Embed) -> Embed:
+    """``embed`` that encodes each text once: ``--fit`` reads the same parts and truths under
+    196 pairs of thresholds."""
+    vectors: dict[str, np.ndarray] = {}
+
+    def lookup(texts: list[str]) -> np.ndarray:
+        new = [t for t in dict.fromkeys(texts) if t not in vectors]
+        if new:
+            vectors.update(zip(new, embed(new), strict=True))
+        return np.stack([vectors[t] for t in texts])
+
+    return lookup
+
+
+def fit_rule(llm: LLM, tune: list[HumanLabel], embed: Embed) -> list[tuple[float, JudgeRule]]:
     """Every pair of thresholds on a 0.05 grid, scored on the tune pairs (answers are cached:
     the LLM is asked once per hypothesis)."""
     grid = [round(0.2 + 0.05 * i, 2) for i in range(14)]

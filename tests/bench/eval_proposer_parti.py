@@ -1,11 +1,11 @@
 """The proposer on real language (issue 25.3): two PartiPrompts categories as caption sets.
 
 PartiPrompts (`../shared/data/partiprompts/prompts.csv`, SOURCE.md there: descriptions of images
-written by people, Apache-2.0) has 12 categories. Each pair of categories is a set-difference
-task whose truth is the pair of names ("Vehicles vs Food & Beverage"): no word count names it,
-the proposer has to abstract. The categories are split in two, alternately in name order: the
-15 pairs among the dev categories are where the prompt may change, the 15 pairs among the test
-categories are only reported.
+written by people, Apache-2.0) has 12 categories; 11 have enough descriptions for a caption set.
+Each pair of categories is a set-difference task whose truth is the pair of names ("Vehicles vs
+Food & Beverage"): no word count names it, the proposer has to abstract. The categories are
+split in two, alternately in name order: the 15 pairs among the 6 dev categories are where the
+prompt may change, the 10 pairs among the 5 test categories are only reported.
 
 Each pair and seed samples captions (descriptions of 3 to 30 words), ranks every hypothesis by
 a text analogue of CLIP ranking (the AUROC of the sentence embedding's cosine to each caption,
@@ -73,14 +73,14 @@ def split_pairs(categories: list[str]) -> dict[str, list[tuple[str, str]]]:
 
 
 def ranked(
-    hypotheses: list[Hypothesis], captions_a: list[str], captions_b: list[str], embed: Callable
+    hypotheses: list[Hypothesis], vectors_a: np.ndarray, vectors_b: np.ndarray, embed: Callable
 ) -> list[Hypothesis]:
-    """Hypotheses by the AUROC of their cosine to set A's captions against set B's, in their
-    own direction (ties keep the proposer's order)."""
+    """Hypotheses by the AUROC of their cosine to set A's caption embeddings against set B's,
+    in their own direction (ties keep the proposer's order)."""
     if not hypotheses:
         return []
     texts = embed([h.text for h in hypotheses])
-    scores_a, scores_b = embed(captions_a) @ texts.T, embed(captions_b) @ texts.T
+    scores_a, scores_b = vectors_a @ texts.T, vectors_b @ texts.T
     aurocs = []
     for i, hypothesis in enumerate(hypotheses):
         wins = (scores_a[:, i][:, None] > scores_b[:, i][None, :]).mean()
@@ -143,7 +143,7 @@ def main() -> None:
         )
         llm, embed = create_llm(settings), SentenceEncoder(settings).encode_texts
 
-        def judged(hypotheses: list[Hypothesis], truth: str, a: list[str], b: list[str]):
+        def judged(hypotheses: list[Hypothesis], truth: str, a: np.ndarray, b: np.ndarray):
             def verdict(text: str, direction: str) -> tuple[float, str]:
                 try:
                     result = judge(llm, text, direction, truth, embed)
@@ -183,9 +183,10 @@ def main() -> None:
                     calls += llm.calls - before
                     for key, value in bad_outputs(proposed, a + b).items():
                         bad[key] += value
+                    vectors = embed(a), embed(b)  # each caption set encoded once a pair
                     results = {
-                        "words": judged(uneven_word_hypotheses(a, b), truth, a, b),
-                        "llm": judged(proposed, truth, a, b),
+                        "words": judged(uneven_word_hypotheses(a, b), truth, *vectors),
+                        "llm": judged(proposed, truth, *vectors),
                     }
                     for method, result in results.items():
                         totals[method][0] += result.acc_at_1 / len(splits[split])
