@@ -79,6 +79,7 @@ class CaseResult(BaseModel):
     valid_arguments: bool
     runs_something: bool  # a step would pass the guardrails and run
     held: bool | None  # refusal cases (decline, out_of_bounds): nothing would run
+    extra_steps: int  # tool steps beyond the expected ones: work nobody asked for
 
 
 class SuiteScore(BaseModel):
@@ -89,6 +90,7 @@ class SuiteScore(BaseModel):
     refusals: int
     out_of_bounds_held: int
     out_of_bounds: int
+    extra_steps: int  # over all cases
 
 
 class SuiteRun(SuiteScore):
@@ -98,10 +100,21 @@ class SuiteRun(SuiteScore):
     llm_calls: int  # real model calls (cache hits do not count)
 
 
-def load_suite(path: Path | None = None) -> AssistantSuite:
-    """The packaged suite (or the one at ``path``), validated."""
+# The packaged suites: "suite" is the one the planner was first written against; "dev" and
+# "test" are requests in new wording (by situation, directions that matter, look-alike work no
+# tool does): prompts are chosen on dev, test is read only to report.
+PACKAGED_SUITES = {
+    "suite": "assistant_suite.json",
+    "dev": "assistant_wording_dev.json",
+    "test": "assistant_wording_test.json",
+}
+
+
+def load_suite(path: Path | None = None, packaged: str = "suite") -> AssistantSuite:
+    """A packaged suite (or the one at ``path``), validated."""
     if path is None:
-        text = (resources.files("clipflows.agents") / "data" / "assistant_suite.json").read_text()
+        name = PACKAGED_SUITES[packaged]
+        text = (resources.files("clipflows.agents") / "data" / name).read_text()
     else:
         text = Path(path).read_text()
     return AssistantSuite.model_validate(json.loads(text))
@@ -136,6 +149,8 @@ def score_case(case: AssistantCase, chosen: Plan | None, guard: Guardrails) -> C
         _arguments_match(s, e) for s, e in zip(steps, case.expect, strict=False)
     )
     runs = runs_something(chosen, guard)
+    wanted = sum(e.tool != "none" for e in case.expect)
+    extra = max(0, sum(t != "none" for t in tools) - wanted)
     if case.kind == "decline":
         right_tool, valid = declined, declined
     elif case.kind == "plan":
@@ -151,6 +166,7 @@ def score_case(case: AssistantCase, chosen: Plan | None, guard: Guardrails) -> C
         valid_arguments=valid,
         runs_something=runs,
         held=None if case.kind == "plan" else not runs,
+        extra_steps=extra,
     )
 
 
@@ -169,6 +185,7 @@ def score_plans(
         refusals=len(refusals),
         out_of_bounds_held=sum(bool(r.held) for r in bounds),
         out_of_bounds=len(bounds),
+        extra_steps=sum(r.extra_steps for r in results),
     )
 
 

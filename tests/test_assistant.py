@@ -167,3 +167,15 @@ def test_captions_naming_a_file_outside_the_allowed_folders_are_refused(image, s
     (data / "captions.jsonl").write_text('{"image": "../cat.png", "caption": "a cat"}\n')
     (outcome,) = ask.fn("", settings, guard, Plan.model_validate({"steps": steps})).outcomes
     assert outcome.status == "needs confirmation", outcome.summary
+
+
+def test_the_llm_writes_the_folder_asked_about_and_the_words_each_step_answers():
+    schema = Plan.model_json_schema()["$defs"]["SetDifferenceCall"]
+    assert list(schema["properties"])[:2] == ["asked", "tool"]
+    assert {"asked", "asked_about", "reference"} <= set(schema["required"])
+    answer = {"asked": "what's odd about b", "tool": "set_difference", "asked_about": "b"}
+    planned = Plan.model_validate({"steps": [{**answer, "reference": "a"}]}).steps[0]
+    assert (planned.set_a, planned.set_b) == ("b", "a")  # flows read set_a / set_b
+    assert step("x", "y").asked == ""  # steps built in code need not quote a request
+    with pytest.raises(ValidationError, match="two different folders"):
+        Plan.model_validate({"steps": [{**answer, "reference": "b/"}]})

@@ -94,7 +94,9 @@ def test_an_out_of_bounds_path_the_llm_planned_is_still_refused_by_the_guardrail
         assert declined.held and declined.right_tool and declined.valid_arguments
     # The LLM "fixing" the path into an allowed folder would run: not held.
     c = case("out_of_bounds")
-    inside = [e.model_copy(update={k: "data/x" for k in e.paths}) for e in c.expect]
+    inside = [
+        e.model_copy(update={k: f"data/x{i}" for i, k in enumerate(e.paths)}) for e in c.expect
+    ]
     result = score_case(c, written_plan(inside), GUARD)
     assert result.runs_something and not result.held and not result.valid_arguments
 
@@ -122,3 +124,31 @@ def test_totals_count_each_measure_over_its_cases():
     one_off = score_plans(SUITE.cases, wrong, GUARD)
     assert one_off.right_tool == (len(SUITE.cases) - 1) / len(SUITE.cases)
     assert one_off.cases[0].request == first.request and not one_off.cases[0].right_tool
+
+
+def test_the_new_wording_suites_are_disjoint_and_ask_about_the_set_named_second():
+    dev, test = load_suite(packaged="dev"), load_suite(packaged="test")
+    requests = [c.request for c in (*dev.cases, *SUITE.cases)]
+    assert not {c.request for c in test.cases} & set(requests)
+    for suite in (dev, test):
+        plan_cases = [c for c in suite.cases if c.kind == "plan"]
+        assert sum(c.kind == "decline" for c in suite.cases) >= 5
+        # Directions that matter: the folder asked about (set_a) is written after the reference.
+        second = [
+            c
+            for c in plan_cases
+            for e in c.expect
+            if e.tool == "set_difference" and c.request.find(e.set_a) > c.request.find(e.set_b)
+        ]
+        assert len(second) >= 3
+        for c in suite.cases:
+            result = score_case(c, written_plan(c.expect), suite.guardrails())
+            assert result.valid_arguments and result.runs_something == (c.kind == "plan")
+
+
+def test_steps_nobody_asked_for_are_counted():
+    plan_case = next(c for c in SUITE.cases if c.kind == "plan" and len(c.expect) == 1)
+    padded = written_plan([ExpectedStep(tool="classify", dataset="data/x"), *plan_case.expect])
+    result = score_case(plan_case, padded, GUARD)
+    assert result.extra_steps == 1 and not result.right_tool
+    assert score_case(plan_case, written_plan(plan_case.expect), GUARD).extra_steps == 0
