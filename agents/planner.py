@@ -35,6 +35,10 @@ class PlannedStep(BaseModel):
         default="", description="the words of the request this step answers, copied exactly"
     )
 
+    def arguments(self) -> dict[str, str]:
+        """The tool's arguments as text, by field name (not the tool, not the quoted words)."""
+        return {k: str(v) for k, v in self.model_dump().items() if k not in ("tool", "asked")}
+
 
 class SetDifferenceCall(PlannedStep):
     """Say what is true of the images in one folder more than of those in another."""

@@ -167,7 +167,7 @@ def ask(
     planned = Steps(*(f"{index + 1}. {step.tool}" for index, step in enumerate(chosen.steps)))
     for index, step in enumerate(chosen.steps):
         planned.start(f"{index + 1}. {step.tool}")
-        arguments = {k: str(v) for k, v in step.model_dump().items() if k != "tool"}
+        arguments = step.arguments()
         if index >= guard.max_steps:
             outcomes.append(
                 StepOutcome(

@@ -126,7 +126,7 @@ def runs_something(chosen: Plan | None, guard: Guardrails) -> bool:
     if chosen is None:
         return False
     for step in chosen.steps[: guard.max_steps]:
-        arguments = {k: str(v) for k, v in step.model_dump().items() if k != "tool"}
+        arguments = step.arguments()
         if step.tool != "none" and refusal(arguments, guard) is None:
             return True
     return False
