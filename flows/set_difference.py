@@ -33,6 +33,7 @@ from clipflows.components.cache import JsonCache
 from clipflows.components.clip.domain import DomainCheck, check_encoder_domain
 from clipflows.components.clip.encoder import ClipEncoder, ImageEmbeddings
 from clipflows.components.errors import EmptyInputError
+from clipflows.components.image_lists import is_image_list, read_image_list
 from clipflows.components.images import PathText, Skipped, list_images
 from clipflows.components.provenance import Provenance, changed_settings
 from clipflows.components.reports import REPORT_FILES, check_report_folder, write_report
@@ -112,8 +113,12 @@ class SetDifferenceResult(BaseModel):
 
 
 def resolve_set(images: str | list[str], label: str) -> list[Path]:
-    """A folder or a list of files -> image paths; an empty set is an error naming it."""
-    paths = list_images(images) if isinstance(images, str) else [Path(p) for p in images]
+    """A folder, an image list file (components/image_lists.py) or a list of files -> image
+    paths; an empty set is an error naming it."""
+    if isinstance(images, str):
+        paths = read_image_list(images) if is_image_list(images) else list_images(images)
+    else:
+        paths = [Path(p) for p in images]
     if not paths:
         raise EmptyInputError(f"Set {label} has no images ({images!r}).")
     return paths

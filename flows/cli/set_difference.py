@@ -136,12 +136,19 @@ def diff(
             raise ClipflowsError(
                 f"{csv} has no group {missing[0]!r}; groups: {sorted(groups)[:10]}"
             )
-        inputs = ([str(p) for p in groups[set_a]], [str(p) for p in groups[set_b]])
     else:
         for label, folder in (("A", set_a), ("B", set_b)):
             check_image_folder(folder, label)
-        inputs = (set_a, set_b)
     settings = _settings(config, clip, require_clip=True)
+    inputs = (set_a, set_b)
+    if csv is not None:  # the flow gets each group as a file of paths, whatever its size
+        from clipflows.components.image_lists import write_image_list
+
+        lists = settings.cache_dir / "image-lists"
+        inputs = (
+            str(write_image_list(groups[set_a], lists)),
+            str(write_image_list(groups[set_b], lists)),
+        )
     if llm or truth or captioner == "vlm":
         from clipflows.agents.health import require_llm_server
 
