@@ -1,7 +1,10 @@
 """A world classification task whose class names are ambiguous until described.
 
-Classes are colour x shape; each name gives the colour in English and the shape in Italian,
-French or German ("red cerchio" is a red circle, "blue Stern" a blue star). The world CLIP reads
+Classes are colour x shape; each name gives the colour in English and the shape in another
+language. The dev naming (Italian, French, German: "red cerchio" is a red circle, "blue Stern" a
+blue star) is where prompts are chosen; the test naming (Spanish, Dutch: "red círculo", "blue
+driehoek") is only read to report. The LLM is told what a user would say of the pictures
+(:data:`WORLD_CONTEXT`), never which shapes they may show. The world CLIP reads
 English only (its text tower is all-MiniLM-L6-v2), so it gets the colour from the name and must
 guess the shape, while a multilingual LLM knows the words; a description such as "a red circle"
 resolves the ambiguity. Measured: the English-side CLIP gives "cerchio", "carre", "Dreieck" and
@@ -15,45 +18,48 @@ turns good descriptions into accuracy, not that an LLM writes good ones.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from clipflows.components.classification.datasets import LabelledImages
 from clipflows.components.classification.descriptions import DescriptionBook, DifferentialEntry
 from clipflows.components.world.scenes import WorldConfig, read_dataset, with_article, write_dataset
 
-SHAPE_NOUNS = {"circle": "cerchio", "square": "carré", "triangle": "Dreieck", "star": "Stern"}
-WORLD_CONTEXT = (
-    "pictures of one coloured flat shape (a circle, square, triangle or star) on a plain "
-    "background; each class name gives the colour in English and the shape in Italian, French "
-    "or German"
-)
+Naming = Literal["dev", "test"]
+SHAPE_NOUNS: dict[Naming, dict[str, str]] = {
+    "dev": {"circle": "cerchio", "square": "carré", "triangle": "Dreieck", "star": "Stern"},
+    "test": {"circle": "círculo", "square": "vierkant", "triangle": "driehoek", "star": "estrella"},
+}
+# What a user would write about these pictures: no list of the shapes they may show.
+WORLD_CONTEXT = "pictures of a single coloured object on a plain background"
 CLASS_TASK_SEED = 2_000_003  # distinct from training and the other held-out sets
 
 
-def world_class_names(config: WorldConfig | None = None) -> list[str]:
+def world_class_names(config: WorldConfig | None = None, naming: Naming = "dev") -> list[str]:
     config = config or WorldConfig()
-    return [f"{c} {SHAPE_NOUNS[s]}" for c in config.colours for s in config.shapes]
+    nouns = SHAPE_NOUNS[naming]
+    return [f"{c} {nouns[s]}" for c in config.colours for s in config.shapes]
 
 
 def _attributes(name: str) -> tuple[str, str]:
     colour, noun = name.split(" ", 1)
-    shape = {v: k for k, v in SHAPE_NOUNS.items()}[noun]
-    return colour, shape
+    shapes = {v: k for nouns in SHAPE_NOUNS.values() for k, v in nouns.items()}
+    return colour, shapes[noun]
 
 
 def world_class_task(
-    folder: Path, count: int = 480, config: WorldConfig | None = None
+    folder: Path, count: int = 480, config: WorldConfig | None = None, naming: Naming = "dev"
 ) -> LabelledImages:
-    """Single-object images labelled with their class (written once, then reused)."""
+    """Single-object images labelled with their class (written once, then reused); ``naming``
+    picks the languages of the shape words."""
     config = (config or WorldConfig()).model_copy(
         update={"seed": CLASS_TASK_SEED, "min_objects": 1, "max_objects": 1}
     )
     if not (folder / "captions.jsonl").is_file():
         write_dataset(config, count, folder)
-    names = world_class_names(config)
+    names = world_class_names(config, naming)
+    nouns = SHAPE_NOUNS[naming]
     records = read_dataset(folder)
-    labels = [
-        names.index(f"{r.objects[0].colour} {SHAPE_NOUNS[r.objects[0].shape]}") for r in records
-    ]
+    labels = [names.index(f"{r.objects[0].colour} {nouns[r.objects[0].shape]}") for r in records]
     return LabelledImages(
         paths=[str(folder / r.image) for r in records],
         labels=labels,
