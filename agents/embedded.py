@@ -76,12 +76,23 @@ class LlamaCppChat(BaseChatModel):
     # llama.cpp is not thread-safe: one call at a time per loaded model.
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _generated_tokens: int = PrivateAttr(default=0)
+    _prompt_tokens: int = PrivateAttr(default=0)
     _busy_seconds: float = PrivateAttr(default=0.0)
 
     @property
     def generated_tokens(self) -> int:
         """Tokens this model has generated so far (for tokens-per-second in the evaluations)."""
         return self._generated_tokens
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Prompt tokens this model has been given so far (a reused prefix counts too)."""
+        return self._prompt_tokens
+
+    @property
+    def threads(self) -> int | None:
+        """The threads the loaded model runs on (None before it loads)."""
+        return self._llama.n_threads if self._llama is not None else None
 
     @property
     def busy_seconds(self) -> float:
@@ -134,6 +145,7 @@ class LlamaCppChat(BaseChatModel):
                 response_format=llama_format,
             )
             self._generated_tokens += (output.get("usage") or {}).get("completion_tokens", 0)
+            self._prompt_tokens += (output.get("usage") or {}).get("prompt_tokens", 0)
             self._busy_seconds += time.perf_counter() - start
         choice, usage = output["choices"][0], output.get("usage") or {}
         message = AIMessage(
