@@ -45,14 +45,14 @@ LABELS = (
 )
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--labels", type=Path, default=LABELS)
     parser.add_argument("--models", default="", help="Comma-separated registered LLMs to judge.")
     parser.add_argument("--split", choices=("tune", "held", "both"), default="held")
     parser.add_argument("--fit", action="store_true", help="Search the rule's thresholds on tune.")
     parser.add_argument("--cache-dir", type=Path, help="Keep LLM answers here between runs.")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if not args.labels.is_file():
         raise SystemExit(f"No judge labels at {args.labels} (shared/data/judge_labels).")
     tune, held = split_pairs(read_labels(args.labels))

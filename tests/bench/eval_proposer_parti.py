@@ -120,7 +120,7 @@ def bad_outputs(hypotheses: list[Hypothesis], captions: list[str]) -> dict[str, 
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prompts", type=Path, default=PROMPTS)
     parser.add_argument("--split", choices=("dev", "test", "both"), default="dev")
@@ -130,7 +130,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="LLM threads (default: the idle CPUs).")
     parser.add_argument("--cache-dir", type=Path, help="Keep LLM answers here between runs.")
     parser.add_argument("--show", type=int, default=3, help="Pairs whose answers are printed.")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if not args.prompts.is_file():
         raise SystemExit(f"No PartiPrompts at {args.prompts} (shared/data/partiprompts).")
     categories = read_categories(args.prompts)
