@@ -132,9 +132,11 @@ class WordCount(BaseModel):
     in_b: int
 
 
-def uneven_words(captions_a: Sequence[str], captions_b: Sequence[str], top: int) -> list[WordCount]:
-    """The ``top`` words whose share of captions differs most between the sets (by half or more),
-    most uneven first; a word both sets use alike is never listed. Single words: two-word
+def uneven_words(
+    captions_a: Sequence[str], captions_b: Sequence[str], top: int, min_gap: float = 0.5
+) -> list[WordCount]:
+    """The ``top`` words whose share of captions differs most between the sets (by ``min_gap``
+    or more), most uneven first; a word both sets use alike is never listed. Single words: two-word
     phrases mostly repeat them ("on black", "black background"); phrasing is the model's job.
 
     Small models read a list of captions poorly: Qwen2.5-Coder-1.5B never named "black
@@ -159,7 +161,7 @@ def uneven_words(captions_a: Sequence[str], captions_b: Sequence[str], top: int)
     return [
         WordCount(text=str(words[i]), in_a=int(in_a[i]), in_b=int(in_b[i]))
         for i in order[:top]
-        if gap[i] >= 0.5
+        if gap[i] >= min_gap and gap[i] > 0
     ]
 
 

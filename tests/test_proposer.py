@@ -132,3 +132,11 @@ def test_a_kind_answer_that_never_validates_leaves_the_lists():
     )
     assert [h.text for h in ask_proposal(llm, request)] == ["horse", "squirrel", "oil painting"]
     assert llm.calls == 4  # the lists, then the kind and its two retries
+
+
+def test_a_smaller_gap_lists_the_words_of_partly_pure_sets():
+    captions_a = ["a red circle"] * 7 + ["a blue circle"] * 3  # 70 % red
+    captions_b = ["a blue circle"] * 7 + ["a red circle"] * 3
+    assert uneven_words(captions_a, captions_b, top=5) == []  # the hint's gap: half or more
+    listed = {w.text: (w.in_a, w.in_b) for w in uneven_words(captions_a, captions_b, 5, 0.0)}
+    assert listed == {"red": (7, 3), "blue": (3, 7)}  # "circle", in every caption, never
