@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
@@ -41,9 +42,30 @@ def resolve_gguf(settings: LLMSettings) -> tuple[Path, str]:
     return path, path.name
 
 
+def others_busy_cpus(window_s: float = 0.25) -> float:
+    """CPUs other processes keep busy, measured over ``window_s``: the machine's busy time less
+    this process's own. A load average would count this process's recent work and lag a minute
+    behind (issue 26: a model loaded after another model's run saw its own load and took one
+    thread of two)."""
+    own = psutil.Process()
+    machine_before, own_before = psutil.cpu_times(), own.cpu_times()
+    time.sleep(window_s)
+    machine_after, own_after = psutil.cpu_times(), own.cpu_times()
+
+    def busy(times: Any) -> float:
+        # Waiting for disk and time the hypervisor gave other machines are not busy CPUs here.
+        return (
+            sum(times) - times.idle - getattr(times, "iowait", 0.0) - getattr(times, "steal", 0.0)
+        )
+
+    machine = busy(machine_after) - busy(machine_before)
+    mine = (own_after.user + own_after.system) - (own_before.user + own_before.system)
+    return max(0.0, (machine - mine) / window_s)
+
+
 def default_threads() -> int:
-    """The CPUs this process may use that the machine leaves idle when the model loads (by the
-    one-minute load average), and never fewer than half of them.
+    """The CPUs this process may use that other processes leave idle when the model loads, and
+    never fewer than half of them.
 
     llama.cpp's own default for prompt batches is every CPU; on a busy 2-core box that made a
     40-token prompt take ~40 s instead of ~0.3 s, because its threads spin-wait for each other.
@@ -52,11 +74,7 @@ def default_threads() -> int:
     """
     affinity = getattr(os, "sched_getaffinity", None)  # Linux; elsewhere count every CPU
     cpus = len(affinity(0)) if affinity else os.cpu_count() or 1
-    try:
-        busy = os.getloadavg()[0]
-    except (AttributeError, OSError):  # no load average on this platform: assume busy
-        busy = float(cpus)
-    return max(1, cpus // 2, min(cpus, int(cpus - busy + 0.5)))
+    return max(1, cpus // 2, min(cpus, int(cpus - others_busy_cpus() + 0.5)))
 
 
 class LlamaCppChat(BaseChatModel):

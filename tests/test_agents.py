@@ -6,6 +6,7 @@ import importlib.util
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ import pytest
 from llm_files import smollm2_gguf
 from pydantic import BaseModel, Field, StringConstraints, ValidationError, field_validator
 
-from clipflows.agents.embedded import default_threads
+from clipflows.agents.embedded import default_threads, others_busy_cpus
 from clipflows.agents.llm import (
     LLM,
     LLMOutputError,
@@ -302,10 +303,30 @@ def test_raw_newlines_inside_json_strings_are_accepted() -> None:
 
 
 @pytest.mark.parametrize(
-    ("cpus", "load", "threads"),
+    ("cpus", "busy", "threads"),
     [(2, 0.1, 2), (2, 1.2, 1), (2, 6.0, 1), (16, 3.0, 13), (16, 15.0, 8), (1, 0.0, 1)],
 )
-def test_the_embedded_llm_takes_the_idle_cpus_and_at_least_half(monkeypatch, cpus, load, threads):
+def test_the_embedded_llm_takes_the_idle_cpus_and_at_least_half(monkeypatch, cpus, busy, threads):
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(cpus)), raising=False)
-    monkeypatch.setattr("os.getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr("clipflows.agents.embedded.others_busy_cpus", lambda: busy)
     assert default_threads() == threads
+
+
+def test_other_processes_busy_cpus_leave_out_this_process_own_work():
+    """A thread of this process spinning is not another process's load."""
+    stop = threading.Event()
+
+    def spin() -> None:
+        while not stop.is_set():
+            pass
+
+    quiet = others_busy_cpus(window_s=0.5)
+    worker = threading.Thread(target=spin)
+    worker.start()
+    try:
+        spinning = others_busy_cpus(window_s=0.5)
+    finally:
+        stop.set()
+        worker.join()
+    # Counted as another process's, the spinning thread would add a whole CPU.
+    assert spinning < quiet + 0.6, (quiet, spinning)
