@@ -7,10 +7,10 @@ Workloads, each from an empty LLM-answer cache, real prompts of each step:
   the world wrote;
 - assistant: a plan for every request of the packaged suite.
 Paths: "half" is the embedded model as it was (threads = half the CPUs), "idle" is today's
-default (agents/embedded.py: default_threads, every CPU other processes leave idle when the model
-loads). Per
-workload and path: calls per minute, prompt and generated tokens per second, wall time; the load
-average at start and end; whether both paths gave the same answers (greedy decoding: they must).
+default (agents/embedded.py: default_threads, every CPU other processes leave idle when the
+model loads). Per workload and path: calls per minute, prompt and generated tokens per second,
+wall time; the load average at start and end; whether both paths gave the same answers (greedy
+decoding: they must).
 
 Run: ``python tests/bench/bench_llm_throughput.py [--scale 0.5] [--paths half,idle]``
 """
