@@ -12,6 +12,12 @@ model loads). Per workload and path: calls per minute, prompt and generated toke
 wall time; the load average at start and end; whether both paths gave the same answers (greedy
 decoding: they must).
 
+Measured and dropped: llama.cpp's RAM cache of evaluated prompts (``Llama.set_cache``), which
+saves and restores the whole context state each call: 0.81-1.02x the calls per minute of
+"idle", and the proposer's answers changed. llama-cpp-python already reuses the prompt prefix a
+call shares with the one before it, which is why the assistant's prompt runs at ~3x the tokens
+per second of the others.
+
 Run: ``python tests/bench/bench_llm_throughput.py [--scale 0.5] [--paths half,idle]``
 """
 
