@@ -7,15 +7,28 @@ sampler first checks the model's own best token against the grammar (one candida
 full grammar only when that token is refused, which is llama.cpp's own sampler order in its
 server and CLI. The result is the same token sequence; a test checks it against llama-cpp's.
 Written here because llama-cpp-python exposes no such option (0.3.x); it builds on its public
-low-level sampler calls.
+low-level sampler calls, but hooks ``Llama._init_sampler`` and reads ``LlamaGrammar._grammar``
+and ``._root``, which are not public. So it is used only on the releases it was written for
+(:data:`WRITTEN_FOR`) and when those hooks are there; elsewhere llama.cpp's own sampler runs,
+with one warning, and ``tests/test_llama_sampling.py`` fails until this adapter is checked
+against the new release.
 """
 
 from __future__ import annotations
 
 import ctypes
+import importlib.metadata
+import logging
 from typing import Any
 
 import numpy as np
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+# The llama-cpp-python releases this adapter was written for and tested with (deploy/install.sh
+# pins 0.3.36).
+WRITTEN_FOR = SpecifierSet(">=0.3.7,<0.4")
+log = logging.getLogger(__name__)
 
 
 class GreedyGrammarSampler:
@@ -67,10 +80,38 @@ class GreedyGrammarSampler:
         self.close()
 
 
+def fast_sampler_unavailable() -> str | None:
+    """Why the installed llama-cpp-python cannot take :class:`GreedyGrammarSampler`, or None."""
+    import llama_cpp
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+    version = importlib.metadata.version("llama_cpp_python")
+    if Version(version) not in WRITTEN_FOR:
+        return f"llama-cpp-python {version} is not a release it was written for ({WRITTEN_FOR})"
+    grammar = LlamaGrammar.from_string('root ::= "a"', verbose=False)
+    hooks = {
+        "Llama._init_sampler": hasattr(llama_cpp.Llama, "_init_sampler"),
+        "LlamaGrammar._grammar": hasattr(grammar, "_grammar"),
+        "LlamaGrammar._root": hasattr(grammar, "_root"),
+        **{
+            name: hasattr(llama_cpp, name)
+            for name in ("llama_sampler_init_grammar", "llama_sampler_apply", "llama_sampler_free")
+        },
+    }
+    missing = [name for name, present in hooks.items() if not present]
+    return f"llama-cpp-python {version} lacks {', '.join(missing)}" if missing else None
+
+
 def fast_grammar_llama(**kwargs: Any) -> Any:
     """A ``llama_cpp.Llama`` whose greedy, grammar-constrained generation uses
-    :class:`GreedyGrammarSampler`; everything else is llama.cpp's own."""
+    :class:`GreedyGrammarSampler`; everything else is llama.cpp's own. On a release the adapter
+    was not written for, a plain ``Llama`` (the same answers, slower), with one warning."""
     from llama_cpp import Llama
+
+    reason = fast_sampler_unavailable()
+    if reason is not None:
+        log.warning("Schema-constrained decoding falls back to llama.cpp's own sampler: %s", reason)
+        return Llama(**kwargs)
 
     class FastGrammarLlama(Llama):
         def _init_sampler(self, *args: Any, **options: Any) -> Any:

@@ -8,7 +8,11 @@ import pytest
 from llama_cpp import Llama
 from llm_files import smollm2_gguf
 
-from clipflows.agents.llama_sampling import GreedyGrammarSampler, fast_grammar_llama
+from clipflows.agents.llama_sampling import (
+    GreedyGrammarSampler,
+    fast_grammar_llama,
+    fast_sampler_unavailable,
+)
 
 SCHEMA = {
     "type": "object",
@@ -64,3 +68,19 @@ def test_a_refused_best_token_falls_back_to_the_full_grammar(models):
     sampler.close()
     assert llama.detokenize([token]).decode().strip() in {"yes", "no", "y", "n", "ye"}
     assert sampler.full_checks == 1  # the model's own next word was neither
+
+
+def test_the_installed_llama_cpp_python_is_one_the_fast_sampler_was_written_for():
+    """Fails the day llama-cpp-python moves past the release range or drops a hook the adapter
+    uses: check the adapter against the new release, then widen WRITTEN_FOR."""
+    assert fast_sampler_unavailable() is None
+
+
+def test_another_release_gets_llama_cpp_s_own_sampler_and_one_warning(monkeypatch, caplog):
+    monkeypatch.setattr("importlib.metadata.version", lambda name: "0.4.0")
+    assert "0.4.0 is not a release it was written for" in fast_sampler_unavailable()
+    options = {"model_path": str(smollm2_gguf()), "n_ctx": 256, "n_threads": 1, "verbose": False}
+    with caplog.at_level("WARNING", logger="clipflows.agents.llama_sampling"):
+        llama = fast_grammar_llama(**options)
+    assert type(llama) is Llama
+    assert [r.message for r in caplog.records if "falls back" in r.message]
