@@ -30,7 +30,6 @@ from clipflows.flows.cli import (
     web,
 )
 from clipflows.flows.cli.session import CliState, log_failure, use_state
-from clipflows.flows.runtime.temporary_server import tie_temporary_server
 
 GROUPS = (clip, llm, set_difference, classify, separate, music, assistant, demo, web)
 
@@ -88,7 +87,6 @@ def main(commands: dict[str, Callable] | None = None) -> None:
     The line is printed at exit, after Prefect's own shutdown messages: its temporary server
     stops in an exit hook registered later than this one, so it runs first, and the error stays
     the last line of the output."""
-    tie_temporary_server()  # a killed command leaves no temporary Prefect server behind
     state = CliState()
     report: list[str] = []  # what to print at exit: the traceback (--verbose), the Error: line
     atexit.register(_print_report, report)

@@ -227,6 +227,10 @@ def flow_session() -> Iterator[None]:
     """
     state = current_state()
     import prefect  # noqa: F401 - configures Prefect's logging, which _console_and_file adjusts
+
+    from clipflows.flows.runtime.temporary_server import tie_temporary_server
+
+    tie_temporary_server()  # a killed command leaves no temporary Prefect server behind
     from prefect.settings import (
         PREFECT_SERVER_ANALYTICS_ENABLED,
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,

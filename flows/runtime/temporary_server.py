@@ -8,69 +8,71 @@ the OOM killer) stops nothing, and the server kept running, one more per killed 
 runs uvicorn through this module, whose ``main`` first starts a thread that watches its parent
 and stops the server once the parent is gone (its parent pid changes). It watches the pid it was
 given, not "parent is init", so a server whose parent is alive never stops itself.
-Prefect keeps one temporary server per process, under ``SubprocessASGIServer._instances[None]``;
-registering ours there is how Prefect's own test harness hands flows its server too. Prefect's
-server module takes seconds to import, so a command that runs no flow never imports it: ours is
-registered when Prefect imports that module to start a server.
+
+Prefect has no public way to choose its temporary server, so this is an adapter for the Prefect
+releases it was written for (:data:`WRITTEN_FOR`): it subclasses ``SubprocessASGIServer``,
+overrides ``_run_uvicorn_command`` and registers the instance in ``_instances[None]``, where
+Prefect's own test harness puts its server too. On another release, or without those hooks,
+Prefect's own server runs (untied) with one warning, and ``tests/test_temporary_server.py``
+fails until the adapter is checked against the release. Call it where flows are about to run
+(the CLI's ``flow_session``, the web app): Prefect's server module takes seconds to import.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib.abc
-import importlib.util
+import importlib.metadata
+import logging
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
-from types import ModuleType
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 WATCH_EVERY_S = 0.5
 GRACE_S = 10.0  # for uvicorn's own shutdown after SIGTERM, then the process ends anyway
 
 
-SERVER_MODULE = "prefect.server.api.server"
+# The Prefect releases this adapter was written for and tested with (3.9.1 here).
+WRITTEN_FOR = SpecifierSet(">=3.4,<4")
+log = logging.getLogger(__name__)
+
+
+def tied_server_unavailable() -> str | None:
+    """Why the installed Prefect cannot take the tied server, or None."""
+    from prefect.server.api.server import SubprocessASGIServer
+
+    version = importlib.metadata.version("prefect")
+    if Version(version) not in WRITTEN_FOR:
+        return f"Prefect {version} is not a release it was written for ({WRITTEN_FOR})"
+    hooks = {
+        "SubprocessASGIServer._instances": isinstance(
+            getattr(SubprocessASGIServer, "_instances", None), dict
+        ),
+        "SubprocessASGIServer._run_uvicorn_command": hasattr(
+            SubprocessASGIServer, "_run_uvicorn_command"
+        ),
+    }
+    missing = [name for name, present in hooks.items() if not present]
+    return f"Prefect {version} lacks {', '.join(missing)}" if missing else None
 
 
 def tie_temporary_server() -> None:
-    """Make the temporary server this process may start stop when this process dies. Call at
-    start-up, before any flow runs (the CLI and the web app do); cheap, and calling it again
-    does nothing. A server already chosen (a test harness's, one that runs) is left as it is."""
-    if SERVER_MODULE in sys.modules:
-        _register(sys.modules[SERVER_MODULE])
-    elif not any(isinstance(f, _AfterImport) for f in sys.meta_path):
-        sys.meta_path.insert(0, _AfterImport(SERVER_MODULE, _register))
+    """Make the temporary server this process may start stop when this process dies. Call
+    before flows run; calling it again does nothing. A server already chosen (a test harness's,
+    one that runs) is left as it is."""
+    from prefect.server.api.server import SubprocessASGIServer
 
-
-def _register(module: ModuleType) -> None:
-    if None not in module.SubprocessASGIServer._instances:
+    reason = tied_server_unavailable()
+    if reason is not None:
+        log.warning("A killed run may leave Prefect's temporary server running: %s", reason)
+        return
+    if None not in SubprocessASGIServer._instances:
         _tied_server_class()()  # registered under None: SubprocessASGIServer() now returns it
-
-
-class _AfterImport(importlib.abc.MetaPathFinder):
-    """Calls ``then(module)`` once module ``name`` has been imported (by anyone), then leaves."""
-
-    def __init__(self, name: str, then: Callable[[ModuleType], None]):
-        self.name, self.then = name, then
-
-    def find_spec(self, fullname, path, target=None):
-        if fullname != self.name:
-            return None
-        sys.meta_path.remove(self)  # the regular finders find the module itself
-        spec = importlib.util.find_spec(fullname)
-        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
-            return spec
-        load = spec.loader.exec_module
-
-        def exec_module(module: ModuleType) -> None:
-            load(module)
-            self.then(module)
-
-        spec.loader.exec_module = exec_module  # this spec's own loader object
-        return spec
 
 
 @functools.cache

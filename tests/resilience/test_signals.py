@@ -74,7 +74,7 @@ def test_a_killed_process_leaves_no_temporary_prefect_server(tmp_path):
         from clipflows.flows.runtime.temporary_server import tie_temporary_server
         from prefect.server.api.server import SubprocessASGIServer
 
-        tie_temporary_server()  # as the CLI and the web app do at start-up
+        tie_temporary_server()  # as the CLI (before flows run) and the web app do
         server = SubprocessASGIServer()  # what Prefect asks for when a flow runs
         server.start(timeout=180)
         print(server.server_process.pid, server.port, flush=True)
