@@ -57,6 +57,7 @@ def test_a_text_file_named_mp3_is_called_undecodable_not_missing(tmp_path):
 def test_an_absurd_sample_rate_is_refused_before_any_resampling(tmp_path, rate):
     """A 7 KB WAV declaring 1 Hz reads as an hour: resampled whole it took gigabytes."""
     from clipflows.components.audio import audio_duration
+    from clipflows.components.music.tagger_worker import _spectrogram_patches
     from clipflows.components.separation.inference import read_blocks
 
     path = tmp_path / "tiny.wav"
@@ -65,6 +66,7 @@ def test_an_absurd_sample_rate_is_refused_before_any_resampling(tmp_path, rate):
         lambda: load_audio(path, 8000),
         lambda: audio_duration(path),
         lambda: next(read_blocks(path, 8000)),
+        lambda: _spectrogram_patches(str(path), 187),  # the music tagger's input
     )
     for read in reads:
         with pytest.raises(AudioError) as caught:

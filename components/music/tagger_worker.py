@@ -18,11 +18,12 @@ def _spectrogram_patches(path: str, n_frames: int):
     normal-level audio, which gives every track the same tags."""
     import librosa
     import numpy as np
-    import soundfile as sf
     from musicnn import configuration as config
 
-    data, rate = sf.read(path, dtype="float32", always_2d=True)  # clear errors for bad files
-    audio = librosa.resample(data.mean(axis=1), orig_sr=rate, target_sr=config.SR)
+    from clipflows.components.audio import load_audio
+
+    # clipflows' one reader: clear errors for bad files, absurd sample rates refused unread.
+    audio = load_audio(path, config.SR)
     mel = librosa.feature.melspectrogram(
         y=audio,
         sr=config.SR,
