@@ -11,16 +11,18 @@ from prefect import flow, task, unmapped
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
+from clipflows.components.images import PathText
 from clipflows.components.settings import Settings, load_settings
 from clipflows.flows.runtime.worker_models import worker_encoder
 from clipflows.flows.set_difference import resolve_set
 
 
 class FolderEmbedding(BaseModel):
-    """One folder's embeddings (kept whole so runners can be compared exactly)."""
+    """One folder's embeddings (kept whole so runners can be compared exactly); paths serialise
+    even when a file name is not valid UTF-8 (:data:`PathText`)."""
 
-    folder: str
-    paths: list[str]
+    folder: PathText
+    paths: list[PathText]
     vectors: list[list[float]]
     skipped: int
     encoded: int
