@@ -189,6 +189,17 @@ def score_plans(
     )
 
 
+def own_plans(llm: LLM, suite: AssistantSuite) -> list[Plan | None]:
+    """The LLM's own plan for each request of ``suite``, in case order (None: no valid plan)."""
+    plans: list[Plan | None] = []
+    for case in suite.cases:
+        try:
+            plans.append(propose_plan(llm, case.request))
+        except LLMOutputError:
+            plans.append(None)
+    return plans
+
+
 def run_suite(
     settings: Settings, suite: AssistantSuite | None = None, llm: LLM | None = None
 ) -> SuiteRun:
@@ -197,12 +208,7 @@ def run_suite(
     suite = suite or load_suite()
     llm = llm or create_llm(settings)
     start = time.perf_counter()
-    proposed: list[Plan | None] = []
-    for case in suite.cases:
-        try:
-            proposed.append(propose_plan(llm, case.request))
-        except LLMOutputError:
-            proposed.append(None)
+    proposed = own_plans(llm, suite)
     wall_s = time.perf_counter() - start
     plans = [p and ground_plan(p, c.request) for p, c in zip(proposed, suite.cases, strict=True)]
     score = score_plans(suite.cases, plans, suite.guardrails())

@@ -22,10 +22,10 @@ import time
 from pathlib import Path
 
 from clipflows.agents.keyword_planner import keyword_plan
-from clipflows.agents.llm import LLMOutputError, create_llm
-from clipflows.agents.planner import Plan, ground_plan, propose_plan
+from clipflows.agents.llm import create_llm
+from clipflows.agents.planner import Plan, ground_plan
 from clipflows.components.settings import LLMSettings, Settings
-from clipflows.flows.assistant_eval import SuiteScore, load_suite, score_plans
+from clipflows.flows.assistant_eval import SuiteScore, load_suite, own_plans, score_plans
 
 
 def row(name: str, score: SuiteScore) -> str:
@@ -63,12 +63,7 @@ def main(argv: list[str] | None = None) -> None:
             suite = load_suite(packaged=split)
             guard = suite.guardrails()
             start, calls = time.perf_counter(), llm.calls
-            own: list[Plan | None] = []
-            for case in suite.cases:
-                try:
-                    own.append(propose_plan(llm, case.request))
-                except LLMOutputError:
-                    own.append(None)
+            own = own_plans(llm, suite)
             grounded = [
                 p and ground_plan(p, c.request) for p, c in zip(own, suite.cases, strict=True)
             ]
