@@ -6,8 +6,7 @@ the OOM killer) stops nothing, and the server kept running, one more per killed 
 
 ``tie_temporary_server()`` makes the server Prefect starts in this process a ``TiedServer``: it
 runs uvicorn through this module, whose ``main`` first starts a thread that watches its parent
-and stops the server once the parent is gone (its parent pid changes). It watches the pid it was
-given, not "parent is init", so a server whose parent is alive never stops itself.
+and stops the server once the parent is gone (``parent_watch``).
 
 Prefect has no public way to choose its temporary server, so this is an adapter for the Prefect
 releases it was written for (:data:`WRITTEN_FOR`): it subclasses ``SubprocessASGIServer``,
@@ -24,18 +23,13 @@ import functools
 import importlib.metadata
 import logging
 import os
-import signal
 import subprocess
 import sys
-import threading
-import time
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-WATCH_EVERY_S = 0.5
-GRACE_S = 10.0  # for uvicorn's own shutdown after SIGTERM, then the process ends anyway
-
+from clipflows.flows.runtime.parent_watch import start_parent_watch
 
 # The Prefect releases this adapter was written for and tested with (3.9.1 here).
 WRITTEN_FOR = SpecifierSet(">=3.4,<4")
@@ -123,22 +117,10 @@ def __getattr__(name: str):
     raise AttributeError(name)
 
 
-def watch_parent(parent: int, every_s: float = WATCH_EVERY_S) -> None:
-    """Block until this process's parent is no longer ``parent``, then stop this process:
-    SIGTERM first (uvicorn shuts down cleanly), and exit after ``GRACE_S`` if that hangs."""
-    while os.getppid() == parent:
-        time.sleep(every_s)
-    os.kill(os.getpid(), signal.SIGTERM)
-    time.sleep(GRACE_S)
-    os._exit(1)
-
-
 def main(argv: list[str]) -> None:
     """``python -m clipflows.flows.runtime.temporary_server PARENT_PID UVICORN_ARGS...``"""
-    parent = int(argv[0])
-    if os.getppid() != parent:  # the parent died before we got here
+    if not start_parent_watch(int(argv[0])):  # the parent died before we got here
         sys.exit(1)
-    threading.Thread(target=watch_parent, args=(parent,), daemon=True).start()
     from uvicorn.main import main as uvicorn
 
     uvicorn(argv[1:], prog_name="uvicorn")

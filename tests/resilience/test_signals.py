@@ -1,5 +1,5 @@
-"""Signals: `clipflows ui` stops serving on SIGTERM, and a killed process leaves no temporary
-Prefect server behind."""
+"""Signals: `clipflows ui` stops serving on SIGTERM or when it is killed, and a killed process
+leaves no temporary Prefect server behind."""
 
 from __future__ import annotations
 
@@ -62,6 +62,22 @@ def test_sigterm_to_clipflows_ui_stops_the_app(tmp_path):
         ui.send_signal(signal.SIGTERM)  # what a service manager sends
         ui.wait(timeout=30)
         assert _wait(lambda: not _answers(health), 15), "the app still serves after SIGTERM"
+    finally:
+        ui.kill()
+        ui.wait()
+
+
+def test_a_killed_clipflows_ui_leaves_no_app_serving(tmp_path):
+    port = _free_port()
+    env = {**os.environ, "CLIPFLOWS_CACHE_DIR": str(tmp_path / "cache")}
+    command = [sys.executable, "-m", "clipflows.flows.cli", "ui", "--port", str(port)]
+    ui = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    health = f"http://127.0.0.1:{port}/_stcore/health"
+    try:
+        assert _wait(lambda: _answers(health), 120), "the app did not start"
+        ui.kill()  # SIGKILL: no handler of the command runs; the app watches it
+        ui.wait()
+        assert _wait(lambda: not _answers(health), 30), "the app still serves"
     finally:
         ui.kill()
         ui.wait()
