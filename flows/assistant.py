@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from clipflows.agents.llm import LLMOutputError
 from clipflows.agents.plan_paths import PATH_ARGUMENTS
 from clipflows.agents.planner import Plan, plan
+from clipflows.components.classification.sources import WORLD_TASK
 from clipflows.components.settings import Settings, load_settings, world_unless_named
 from clipflows.flows.runtime.progress import Steps
 from clipflows.flows.runtime.runs import record_run
@@ -78,7 +79,7 @@ def listed_files(tool: str, arguments: dict[str, str]) -> list[tuple[str, Path]]
     from clipflows.components.errors import ClipflowsError
 
     try:
-        if tool == "classify" and arguments.get("dataset") not in (None, "world"):
+        if tool == "classify" and arguments.get("dataset") not in (None, WORLD_TASK):
             from clipflows.components.classification.datasets import LabelledImages
             from clipflows.flows.classify import load_dataset
 
@@ -98,7 +99,7 @@ def _run_step(
     tool: str, arguments: dict[str, str], settings: Settings, output: Path
 ) -> tuple[str, str | None]:
     """Run one checked step as a subflow; returns its result in a sentence and its report."""
-    if tool == "set_difference" or (tool == "classify" and arguments.get("dataset") != "world"):
+    if tool == "set_difference" or (tool == "classify" and arguments.get("dataset") != WORLD_TASK):
         from clipflows.components.clip.loading import require_weights
 
         require_weights(settings.clip)  # a missing CLIP fails the step before its flow starts
@@ -114,7 +115,7 @@ def _run_step(
         from clipflows.flows.classify import ClassifyConfig, classify
 
         config = ClassifyConfig(context=arguments.get("context") or None)
-        if arguments["dataset"] == "world":  # the world task's renders get the world CLIP
+        if arguments["dataset"] == WORLD_TASK:  # the world task's renders get the world CLIP
             settings = world_unless_named(settings)
         result = classify(
             arguments["dataset"], settings=settings, config=config, output=str(output)

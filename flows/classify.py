@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 from prefect import flow, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field
 
@@ -33,7 +32,6 @@ from clipflows.components.classification.datasets import (
 )
 from clipflows.components.classification.descriptions import (
     DescriptionBook,
-    DifferentialEntry,
     fit_book_to_context,
     fudd_file_text,
     read_fudd_file,
@@ -52,6 +50,7 @@ from clipflows.components.classification.report import (
     changed_examples,
     confused_pairs,
     first_pass_label,
+    follow_up_pairs,
     method_accuracies,
     method_rows,
     to_html,
@@ -59,28 +58,31 @@ from clipflows.components.classification.report import (
 )
 from clipflows.components.classification.second_pass import (
     FusionRule,
+    PassPredictions,
     choose_fusion,
+    chosen_in_sets,
     description_class_vectors,
     occurring_pairs,
     positions_in_sets,
+    predict_passes,
+    scores_in_sets,
     second_pass_scores,
 )
+from clipflows.components.classification.sources import LLM_DESCRIPTIONS, WORLD_TASK
+from clipflows.components.clip.encoder import ClipEncoder, ImageEmbeddings
 from clipflows.components.clip.text import fit_to_context
 from clipflows.components.clip.zeroshot import ZeroShotClassifier, ambiguity_sets
 from clipflows.components.images import Skipped
 from clipflows.components.provenance import Provenance, changed_settings
-from clipflows.components.reports import REPORT_FILES, check_report_folder, write_report
+from clipflows.components.reports import check_report_folder
 from clipflows.components.settings import Settings, load_settings, world_unless_named
-from clipflows.components.world.class_task import (
-    world_class_task,
-    world_description_book,
-    world_generic_descriptions,
-)
-from clipflows.flows.runtime.chunks import in_chunks
+from clipflows.components.world.class_task import WorldOracle, world_class_task
+from clipflows.flows.runtime.chunks import Written, in_chunks
 from clipflows.flows.runtime.deployments import DEFAULT_THREADS, make_task_runner
+from clipflows.flows.runtime.llm_calls import CallTally, Counted
 from clipflows.flows.runtime.progress import Steps, log_progress
+from clipflows.flows.runtime.publish import Report, publish_report
 from clipflows.flows.runtime.retries import retry_unless_llm_unavailable
-from clipflows.flows.runtime.runs import record_run
 from clipflows.flows.runtime.sharded_encoding import DEFAULT_SHARD_SIZE, encode_in_shards
 from clipflows.flows.runtime.worker_models import worker_encoder, worker_llm
 
@@ -94,7 +96,7 @@ class ClassifyConfig(BaseModel):
 
     templates: str | list[str] = "single"
     k: int = Field(default=10, ge=2)
-    descriptions: str = "llm"
+    descriptions: str = LLM_DESCRIPTIONS
     description_classes: str | None = None
     generic: bool = True
     ensemble: bool = True
@@ -186,13 +188,23 @@ def description_cost(data: LabelledImages, k: int, settings: Settings) -> Descri
 
 
 def load_dataset(dataset: str, settings: Settings, classes: list[str] | None) -> LabelledImages:
-    """ "world", an image folder per class, or a CSV of path,label."""
-    if dataset == "world":
+    """ "world" (WORLD_TASK), an image folder per class, or a CSV of path,label."""
+    if dataset == WORLD_TASK:
         return world_class_task(settings.cache_dir / "world-classes")
     path = Path(dataset)
     if path.suffix.lower() == ".csv":
         return load_labels_csv(path, classes)
     return load_image_folder(path)
+
+
+def dataset_settings(dataset: str | LabelledImages, settings: Settings) -> Settings:
+    """The world task's renders get the world CLIP unless the settings name another model."""
+    return world_unless_named(settings) if dataset == WORLD_TASK else settings
+
+
+def description_oracle(config: ClassifyConfig) -> WorldOracle | None:
+    """The ground-truth oracle that writes the descriptions instead of the LLM, if chosen."""
+    return WorldOracle() if config.descriptions == WORLD_TASK else None
 
 
 @task(
@@ -207,14 +219,14 @@ def describe_task(
     class_names: list[str],
     pairs: list[tuple[int, int]],
     workers: int,
-) -> tuple[dict[tuple[int, int], list[DifferentialEntry]], dict[str, str], int]:
-    """LLM descriptions for one chunk of pairs: (entries by pair, failed pairs, LLM calls)."""
+) -> Counted[Written]:
+    """LLM descriptions for one chunk of pairs: entries by pair, and the pairs that failed."""
     llm = worker_llm(settings)
     book = DescriptionBook(class_names=class_names)
     report = describe_pairs(
         llm, context, book, pairs, workers, log_progress(f"describe {len(pairs)} pairs")
     )
-    return book.pairs, report.failed, llm.calls
+    return Counted(Written(book.pairs, report.failed), llm.calls)
 
 
 @task(
@@ -225,58 +237,66 @@ def describe_task(
 )
 def follow_up_task(
     settings: Settings, context: str, book: DescriptionBook, pairs: list[ConfusedPair]
-) -> tuple[DescriptionBook, list[str], int]:
+) -> Counted[tuple[DescriptionBook, list[str]]]:
     """Ask again, for new attributes, about pairs still confused: the book extended (a copy, so
-    a task in another process returns it), the pairs extended, and the LLM calls made."""
+    a task in another process returns it) and the pairs extended."""
     llm, book = worker_llm(settings), book.model_copy(deep=True)
     extended = []
     for pair in pairs:
-        i, j = book.index(pair.class_a), book.index(pair.class_b)
-        tried = book.pairs.get((min(i, j), max(i, j)), [])
-        oriented = [e if i < j else e.swapped() for e in tried]
-        new = follow_up_pair(llm, context, pair.class_a, pair.class_b, oriented)
+        tried = book.entries_for(pair.class_a, pair.class_b)
+        new = follow_up_pair(llm, context, pair.class_a, pair.class_b, tried)
         if new:
-            book.add(pair.class_a, pair.class_b, oriented + new)
+            book.add(pair.class_a, pair.class_b, tried + new)
             extended.append(f"{pair.class_a} | {pair.class_b}")
-    return book, extended, llm.calls
+    return Counted((book, extended), llm.calls)
 
 
 def read_descriptions(config: ClassifyConfig, class_names: list[str]) -> DescriptionBook | None:
     """The description file's book for these classes (None for "llm" and "world"), read before
     any model loads so a missing or mismatched file stops the run at once."""
-    if config.descriptions in ("llm", "world"):
+    if config.descriptions in (LLM_DESCRIPTIONS, WORLD_TASK):
         return None
     # Matched by class name: the file's indices may count classes in another order.
     listed = read_class_list(config.description_classes) if config.description_classes else None
     return read_fudd_file(config.descriptions, class_names, listed)
 
 
-def _book(
+class Described(BaseModel):
+    """The pair descriptions a run uses, and the pairs that failed, with why."""
+
+    book: DescriptionBook
+    failures: dict[str, str] = Field(default_factory=dict)
+
+
+def describe_confusable_pairs(
     config: ClassifyConfig,
-    data: LabelledImages,
-    pairs: list,
+    class_names: list[str],
+    pairs: list[tuple[int, int]],
     settings: Settings,
     context: str,
     from_file: DescriptionBook | None,
-) -> tuple[DescriptionBook, dict[str, str], int]:
-    """The description book, the pairs that failed, and the LLM calls it took."""
+) -> Counted[Described]:
+    """Descriptions of the pairs that share an ambiguity set: from the user's file, the
+    oracle, or the LLM in chunks of pairs that the task runner asks concurrently."""
     if from_file is not None:
-        return from_file, {}, 0
-    if config.descriptions == "world":
-        return world_description_book(data.class_names, pairs), {}, 0
-    if config.descriptions == "llm":
-        entries, failures, calls = in_chunks(
-            describe_task,
-            pairs,
-            config.pairs_per_task,
-            "pairs",
-            settings=settings,
-            context=context,
-            class_names=data.class_names,
-            workers=config.workers,
-        )
-        return DescriptionBook(class_names=data.class_names, pairs=entries), failures, calls
-    raise ValueError(f"No description book for descriptions={config.descriptions!r}.")
+        return Counted(Described(book=from_file), 0)
+    oracle = description_oracle(config)
+    if oracle is not None:
+        return Counted(Described(book=oracle.pair_book(class_names, pairs)), 0)
+    if config.descriptions != LLM_DESCRIPTIONS:
+        raise ValueError(f"No description book for descriptions={config.descriptions!r}.")
+    written = in_chunks(
+        describe_task,
+        pairs,
+        config.pairs_per_task,
+        "pairs",
+        settings=settings,
+        context=context,
+        class_names=class_names,
+        workers=config.workers,
+    )
+    book = DescriptionBook(class_names=class_names, pairs=written.value.done)
+    return Counted(Described(book=book, failures=written.value.failed), written.calls)
 
 
 @task(
@@ -292,9 +312,8 @@ def baselines_task(
     config: ClassifyConfig,
     context: str,
     fallback: np.ndarray,
-) -> tuple[dict[str, tuple[np.ndarray, str]], int]:
-    """The paper's baselines over all classes: method -> (predicted class per image, note), and
-    the LLM calls its generic descriptions made."""
+) -> Counted[dict[str, tuple[np.ndarray, str]]]:
+    """The paper's baselines over all classes: method -> (predicted class per image, note)."""
     encoder, llm = worker_encoder(settings), worker_llm(settings)
     baselines = {
         Method.CLASS_NAME: (
@@ -305,10 +324,11 @@ def baselines_task(
     if config.ensemble:
         ensemble = ZeroShotClassifier(encoder, names, "ensemble80").scores(vectors)
         baselines[Method.ENSEMBLE] = (ensemble.argmax(axis=1), "")
-    if config.generic and config.descriptions in ("llm", "world"):
+    oracle = description_oracle(config)
+    if config.generic and (oracle is not None or config.descriptions == LLM_DESCRIPTIONS):
         generic = (
-            world_generic_descriptions(names)
-            if config.descriptions == "world"
+            oracle.generic(names)
+            if oracle is not None
             else describe_classes(llm, context, names, config.workers)
         )
         generic = [[fit_to_context(t, encoder.tokenizer)[0] for t in texts] for texts in generic]
@@ -318,7 +338,7 @@ def baselines_task(
             (vectors @ class_vectors.T).argmax(axis=1),
             f"{config.descriptions}; {missing} classes without",
         )
-    return baselines, llm.calls
+    return Counted(baselines, llm.calls)
 
 
 @task(name="fuse", cache_policy=NO_CACHE)
@@ -329,6 +349,103 @@ def fuse_task(
     if len(validation) < 2:  # too few labelled images to choose: the paper's rule
         return FusionRule(weight=1.0)
     return choose_fusion(first_in_set[validation], second[validation], positions[validation])
+
+
+def encode_dataset(
+    settings: Settings, data: LabelledImages, shard_size: int
+) -> tuple[ImageEmbeddings, np.ndarray]:
+    """The dataset's image embeddings and the label of each encoded image (unreadable images
+    are skipped, so labels follow the encoded paths)."""
+    embedded = encode_in_shards(settings, {"dataset": data.paths}, shard_size)["dataset"]
+    label_of = dict(zip(data.paths, data.labels, strict=True))
+    return embedded, np.array([label_of[p] for p in embedded.paths])
+
+
+class SecondPass(BaseModel, arbitrary_types_allowed=True):
+    """The second pass's [n, k] scores from a book, and the descriptions cut to fit CLIP."""
+
+    scores: np.ndarray
+    truncated: int
+
+
+def second_pass(
+    vectors: np.ndarray,
+    sets: np.ndarray,
+    book: DescriptionBook,
+    encoder: ClipEncoder,
+    fallback: np.ndarray,
+) -> SecondPass:
+    """Each image against the classes of its ambiguity set, by their descriptions (cut to the
+    text encoder's context first; a class with none falls back to its template vector)."""
+    truncated = fit_book_to_context(book, encoder.tokenizer)
+    scores = second_pass_scores(vectors, sets, book, encoder.encode_texts, fallback)
+    return SecondPass(scores=scores, truncated=truncated)
+
+
+def assemble_result(
+    *,
+    dataset: str,
+    data: LabelledImages,
+    embedded: ImageEmbeddings,
+    labels: np.ndarray,
+    sets: np.ndarray,
+    pairs: list[tuple[int, int]],
+    described: Described,
+    followed: list[str],
+    passes: PassPredictions,
+    rows: list[tuple[str, np.ndarray, str]],
+    split: tuple[np.ndarray, np.ndarray],
+    fusion: FusionRule,
+    truncated: int,
+    pair_calls: int,
+    llm_calls: int,
+    provenance: Provenance,
+) -> ClassifyResult:
+    """The run's result: accuracies on the test split with their evidence, what changed."""
+    names, (validation, test) = data.class_names, split
+    chance = chance_level(labels[test], names) if len(test) else None
+    methods = method_accuracies(rows, labels, test, chance)
+    flagged = [m.method for m in methods if m.no_better_than_chance]
+    warnings = [chance_warning(flagged, chance)] if chance else []
+    warnings += collapse_warnings({m: p[test] for m, p, _ in rows}, labels[test], names)
+    fixed, broken = changed_examples(embedded.paths, labels, passes.first, passes.fused, names)
+    return ClassifyResult(
+        dataset=dataset,
+        class_names=names,
+        images=len(labels),
+        skipped=embedded.skipped,
+        k=sets.shape[1],
+        pairs_occurring=len(pairs),
+        pairs_possible=len(names) * (len(names) - 1) // 2,
+        pairs_described=sum(bool(described.book.pairs.get(p)) for p in pairs),
+        llm_calls_pairs=pair_calls,
+        llm_calls=llm_calls,
+        description_failures=described.failures,
+        followed_up=followed,
+        truncated_descriptions=truncated,
+        fusion=fusion,
+        methods=methods,
+        validation_images=len(validation),
+        test_images=len(test),
+        confused=confused_pairs(labels, passes.first, names),
+        changed_by="fusion",
+        fixed=fixed,
+        broken=broken,
+        predictions=[
+            ImagePrediction(
+                path=path,
+                truth=names[labels[i]],
+                ambiguity_set=[names[c] for c in sets[i]],
+                first_pass=names[passes.first[i]],
+                fudd=names[passes.fudd[i]],
+                fused=names[passes.fused[i]],
+            )
+            for i, path in enumerate(embedded.paths)
+        ],
+        chance=chance,
+        warnings=[w for w in warnings if w],
+        provenance=provenance,
+    )
 
 
 @flow(name="classify", task_runner=make_task_runner("thread", DEFAULT_THREADS))
@@ -345,9 +462,7 @@ def classify(
     fusion chosen on a validation split -> accuracy of every method on the test split. The
     world task runs on the world CLIP unless ``settings`` name another.
     """
-    settings = settings or load_settings()
-    if dataset == "world":
-        settings = world_unless_named(settings)
+    settings = dataset_settings(dataset, settings or load_settings())
     config = config or ClassifyConfig()
     if output:
         check_report_folder(output)  # a bad -o fails now, not after the run
@@ -365,101 +480,62 @@ def classify(
         "baselines",
         "write the report",
     )
-    steps.start("load the models")
+    tally = CallTally()  # LLM calls made inside tasks, perhaps in other processes
     names, context = data.class_names, config.context or data.context
+
+    steps.start("load the models")
     encoder, llm = worker_encoder(settings), worker_llm(settings)
     steps.start("encode the images")
-    embedded = encode_in_shards(settings, {"dataset": data.paths}, config.shard_size)["dataset"]
-    label_of = dict(zip(data.paths, data.labels, strict=True))
-    labels = np.array([label_of[p] for p in embedded.paths])
-
+    embedded, labels = encode_dataset(settings, data, config.shard_size)
     steps.start("first pass")
     first = ZeroShotClassifier(encoder, names, config.templates)
     first_scores = first.scores(embedded.vectors)
     sets = ambiguity_sets(first_scores, config.k)
     pairs = occurring_pairs(sets)
     steps.start("describe the confusable pairs")
-    book, failures, pair_calls = _book(config, data, pairs, settings, context, from_file)
+    asked = describe_confusable_pairs(config, names, pairs, settings, context, from_file)
+    described = tally.take(asked)
     steps.start("second pass and fusion")
-    truncated = fit_book_to_context(book, encoder.tokenizer)
-    second = second_pass_scores(
-        embedded.vectors, sets, book, encoder.encode_texts, first.class_vectors
-    )
-    first_in_set = np.take_along_axis(first_scores, sets, axis=1)
     validation, test = validation_split(len(labels), config.validation_fraction, config.seed)
-    rows = np.arange(len(sets))
-    before_follow_up = sets[rows, second.argmax(axis=1)]
-    followed: list[str] = []
-    follow_up_calls = 0
-    if config.follow_up and config.descriptions == "llm" and len(validation):
+    second = second_pass(embedded.vectors, sets, described.book, encoder, first.class_vectors)
+    book, followed, truncated, before_follow_up = described.book, [], second.truncated, None
+    if config.follow_up and config.descriptions == LLM_DESCRIPTIONS and len(validation):
         # Pairs still confused on the validation images only: the test split stays unseen.
-        confused = confused_pairs(
-            labels[validation], before_follow_up[validation], names, top=config.follow_up
-        )
-        book, followed, follow_up_calls = follow_up_task(settings, context, book, confused)
-        truncated += fit_book_to_context(book, encoder.tokenizer)
-        second = second_pass_scores(
-            embedded.vectors, sets, book, encoder.encode_texts, first.class_vectors
-        )
-    fusion = fuse_task(first_in_set, second, positions_in_sets(sets, labels), validation)
-    predicted = {
-        "first": first_scores.argmax(axis=1),
-        "fudd": sets[rows, second.argmax(axis=1)],
-        "fused": sets[rows, fusion.fuse(first_in_set, second).argmax(axis=1)],
-    }
-    if followed:
-        predicted["before follow-up"] = before_follow_up
+        before = chosen_in_sets(second.scores, sets)
+        confused = follow_up_pairs(labels, before, validation, names, config.follow_up)
+        book, followed = tally.take(follow_up_task(settings, context, book, confused))
+        if followed:
+            second = second_pass(embedded.vectors, sets, book, encoder, first.class_vectors)
+            truncated, before_follow_up = truncated + second.truncated, before
+    fusion = fuse_task(
+        scores_in_sets(first_scores, sets),
+        second.scores,
+        positions_in_sets(sets, labels),
+        validation,
+    )
+    passes = predict_passes(first_scores, sets, second.scores, fusion, before_follow_up)
     steps.start("baselines")
-    baselines, baseline_calls = baselines_task(
-        settings, names, embedded.vectors, config, context, first.class_vectors
+    baselines = tally.take(
+        baselines_task(settings, names, embedded.vectors, config, context, first.class_vectors)
     )
-    fixed, broken = changed_examples(
-        embedded.paths, labels, predicted["first"], predicted["fused"], names
-    )
-    rows_by_method = method_rows(
-        baselines, predicted, labels, fusion, first_pass_label(config.templates)
-    )
-    chance = chance_level(labels[test], names) if len(test) else None
-    methods = method_accuracies(rows_by_method, labels, test, chance)
-    flagged = [m.method for m in methods if m.no_better_than_chance]
-    warnings = [chance_warning(flagged, chance)] if chance else []
-    warnings += collapse_warnings({m: p[test] for m, p, _ in rows_by_method}, labels[test], names)
-    wrote = config.descriptions == "llm"  # the LLM wrote descriptions (and generic ones)
-    result = ClassifyResult(
+    rows = method_rows(baselines, passes, labels, fusion, first_pass_label(config.templates))
+    wrote = config.descriptions == LLM_DESCRIPTIONS  # the LLM wrote descriptions (and generic ones)
+    result = assemble_result(
         dataset=dataset if isinstance(dataset, str) else "in-memory",
-        class_names=names,
-        images=len(labels),
-        skipped=embedded.skipped,
-        k=sets.shape[1],
-        pairs_occurring=len(pairs),
-        pairs_possible=len(names) * (len(names) - 1) // 2,
-        pairs_described=sum(bool(book.pairs.get(p)) for p in pairs),
-        llm_calls_pairs=pair_calls,
-        llm_calls=pair_calls + follow_up_calls + baseline_calls,
-        description_failures=failures,
-        followed_up=followed,
-        truncated_descriptions=truncated,
+        data=data,
+        embedded=embedded,
+        labels=labels,
+        sets=sets,
+        pairs=pairs,
+        described=described,
+        followed=followed,
+        passes=passes,
+        rows=rows,
+        split=(validation, test),
         fusion=fusion,
-        methods=methods,
-        validation_images=len(validation),
-        test_images=len(test),
-        confused=confused_pairs(labels, predicted["first"], names),
-        changed_by="fusion",
-        fixed=fixed,
-        broken=broken,
-        predictions=[
-            ImagePrediction(
-                path=path,
-                truth=names[labels[i]],
-                ambiguity_set=[names[c] for c in sets[i]],
-                first_pass=names[predicted["first"][i]],
-                fudd=names[predicted["fudd"][i]],
-                fused=names[predicted["fused"][i]],
-            )
-            for i, path in enumerate(embedded.paths)
-        ],
-        chance=chance,
-        warnings=[w for w in warnings if w],
+        truncated=truncated,
+        pair_calls=asked.calls,
+        llm_calls=tally.calls,
         provenance=Provenance(
             clip=settings.clip,
             clip_weights=encoder.model_identity,
@@ -468,24 +544,18 @@ def classify(
             settings=changed_settings(settings),
         ),
     )
+
     steps.start("write the report")
     title = f"Zero-shot classification with differential descriptions: {result.dataset}"
-    create_table_artifact(
-        key="classify-accuracy", table=[m.model_dump() for m in result.methods], description=title
-    )
-    markdown = to_markdown(title, result)
-    create_markdown_artifact(key="classify-report", markdown=markdown)
-    if output:
+    report = Report(
+        workflow="classify",
+        title=title,
+        run_title=f"{result.dataset} ({len(names)} classes)",
+        table_name="accuracy",
+        table=[m.model_dump() for m in result.methods],
+        markdown=to_markdown(title, result),
         # The descriptions used, in FuDD's format, are part of the report.
-        used = DescriptionBook(
-            class_names=names, pairs={p: book.pairs[p] for p in pairs if book.pairs.get(p)}
-        )
-        result.report = {n: str(Path(output) / n) for n in (*REPORT_FILES, DESCRIPTIONS_FILE)}
-        files = {"result.json": result.model_dump_json(indent=2), "report.md": markdown}
-        files["report.html"] = to_html(title, result)
-        files[DESCRIPTIONS_FILE] = fudd_file_text(used)
-        write_report(Path(output), "classify", files)
-        record_run(
-            settings.cache_dir, "classify", f"{result.dataset} ({len(names)} classes)", output
-        )
+        extra_files={DESCRIPTIONS_FILE: fudd_file_text(book.only(pairs))},
+    )
+    publish_report(result, report, lambda: to_html(title, result), output, settings.cache_dir)
     return result

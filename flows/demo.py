@@ -144,14 +144,13 @@ def confused_pair_example(result: ClassifyResult) -> DescribedPair | None:
     order = [(c.class_a, c.class_b) for c in result.confused]
     order += [(book.class_names[i], book.class_names[j]) for i, j in sorted(book.pairs)]
     for a, b in order:
-        i, j = book.index(a), book.index(b)
-        entries = book.pairs.get((min(i, j), max(i, j)))
+        entries = book.entries_for(a, b)
         if entries:
-            about_a, about_b = book.descriptions_of(i, j)
+            first = entries[0]
             return DescribedPair(
                 classes=(a, b),
-                attribute=entries[0].attr_type,
-                descriptions=(about_a[0], about_b[0]),
+                attribute=first.attr_type,
+                descriptions=(first.description_a, first.description_b),
             )
     return None
 

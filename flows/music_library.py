@@ -24,8 +24,9 @@ from clipflows.components.music.tagger import MusicnnTagger, TrackTags
 from clipflows.components.music.tracks import list_tracks
 from clipflows.components.sentence import SentenceEncoder
 from clipflows.components.settings import Settings, load_settings
-from clipflows.flows.runtime.chunks import in_chunks
+from clipflows.flows.runtime.chunks import Written, in_chunks
 from clipflows.flows.runtime.deployments import DEFAULT_THREADS, make_task_runner
+from clipflows.flows.runtime.llm_calls import CallTally, Counted
 from clipflows.flows.runtime.progress import Steps, log_progress
 from clipflows.flows.runtime.retries import retry_unless_llm_unavailable
 from clipflows.flows.runtime.worker_models import worker_llm
@@ -54,10 +55,10 @@ def tag_task(tagger: MusicnnTagger, paths: list[Path]) -> dict[str, TrackTags | 
 )
 def describe_task(
     settings: Settings, tags: dict[str, TrackTags], config: DescriberConfig
-) -> tuple[dict[str, str], dict[str, str], int]:
-    """(descriptions, failures, LLM calls) for a few tracks: one description per track from its
-    tags and the closest human-written examples; a track whose answer never validates is
-    listed, not fatal."""
+) -> Counted[Written]:
+    """Descriptions and failures, by track, for a few tracks, with the LLM calls: one
+    description per track from its tags and the closest human-written examples; a track whose
+    answer never validates is listed, not fatal."""
     llm, bank = worker_llm(settings), load_analogies()
     progress, out, failed = log_progress(f"describe {len(tags)} tracks"), {}, {}
     for done, (path, track) in enumerate(tags.items(), start=1):
@@ -66,7 +67,7 @@ def describe_task(
         except LLMOutputError as error:
             failed[path] = str(error)
         progress(done, len(tags))
-    return out, failed, llm.calls
+    return Counted(Written(out, failed), llm.calls)
 
 
 @flow(name="describe-library", task_runner=make_task_runner("thread", DEFAULT_THREADS))
@@ -98,13 +99,16 @@ def describe_library(
             f"No track under {folder} could be tagged: {list(skipped.values())[:3]}"
         )
     steps.start("describe the tracks")
-    descriptions, failed, llm_calls = in_chunks(
-        describe_task,
-        good,
-        tracks_per_task,
-        "tags",
-        settings=settings,
-        config=describer or DescriberConfig(),
+    tally = CallTally()
+    written = tally.take(
+        in_chunks(
+            describe_task,
+            good,
+            tracks_per_task,
+            "tags",
+            settings=settings,
+            config=describer or DescriberConfig(),
+        )
     )
     tracks = [
         LibraryTrack(
@@ -115,7 +119,7 @@ def describe_library(
             tags=tags.tags,
             top_tags=tags.top(6),
             # Without a valid description, the tags stand in for one (listed in the result).
-            description=descriptions.get(path) or "Music tagged " + ", ".join(tags.top(6)),
+            description=written.done.get(path) or "Music tagged " + ", ".join(tags.top(6)),
             audio_embedding=tags.embedding,
         )
         for path, tags in good.items()
@@ -134,8 +138,8 @@ def describe_library(
     return DescribeLibraryResult(
         tracks=len(tracks),
         skipped=skipped,
-        description_failures=failed,
+        description_failures=written.failed,
         tagger_runs=tagger.runs,
-        llm_calls=llm_calls,
+        llm_calls=tally.calls,
         index_dir=str(target),
     )

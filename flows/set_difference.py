@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Literal
 
 from prefect import flow, task, unmapped
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field
 
@@ -36,7 +35,7 @@ from clipflows.components.errors import EmptyInputError
 from clipflows.components.image_lists import is_image_list, read_image_list
 from clipflows.components.images import PathText, Skipped, list_images
 from clipflows.components.provenance import Provenance, changed_settings
-from clipflows.components.reports import REPORT_FILES, check_report_folder, write_report
+from clipflows.components.reports import check_report_folder
 from clipflows.components.set_difference import defaults
 from clipflows.components.set_difference.captioning import (
     GENERAL_VOCABULARY,
@@ -59,6 +58,7 @@ from clipflows.components.set_difference.ranking import (
     HypothesisScore,
     RankerConfig,
     SetShift,
+    best_auroc,
     check_testable,
     p_text,
     rank_hypotheses,
@@ -68,9 +68,10 @@ from clipflows.components.set_difference.ranking import (
 from clipflows.components.set_difference.report import ranked_rows, to_html, to_markdown
 from clipflows.components.settings import Settings, load_settings
 from clipflows.flows.runtime.deployments import DEFAULT_THREADS, make_task_runner
+from clipflows.flows.runtime.llm_calls import CallTally, Counted
 from clipflows.flows.runtime.progress import Steps
+from clipflows.flows.runtime.publish import Report, publish_report
 from clipflows.flows.runtime.retries import retry_unless_llm_unavailable
-from clipflows.flows.runtime.runs import record_run
 from clipflows.flows.runtime.sharded_encoding import DEFAULT_SHARD_SIZE, encode_in_shards
 from clipflows.flows.runtime.worker_models import (
     worker_encoder,
@@ -133,16 +134,16 @@ def resolve_set(images: str | list[str], label: str) -> list[Path]:
 def caption_task(
     settings: Settings,
     captioner: CaptionerName,
-    vocabulary: CaptionVocabulary | None,
+    vocabulary: CaptionVocabulary,
     paths: list[str],
-) -> tuple[list[str], int]:
-    """Captions of the sampled images of one set, and the LLM calls they took (VLM only)."""
+) -> Counted[list[str]]:
+    """Captions of the sampled images of one set (the VLM captioner asks the LLM)."""
     llm, encoder = worker_llm(settings), worker_encoder(settings)
     chosen = _captioner(captioner, encoder, llm, vocabulary, str(encoder.device))
     captions = caption_images(
         chosen, [Path(p) for p in paths], JsonCache(settings.cache_dir / "captions")
     )
-    return captions, llm.calls
+    return Counted(captions, llm.calls)
 
 
 @task(
@@ -151,10 +152,10 @@ def caption_task(
     retry_condition_fn=retry_unless_llm_unavailable,
     cache_policy=NO_CACHE,
 )
-def propose_task(settings: Settings, request: ProposalRequest) -> tuple[list[Hypothesis], int]:
-    """One proposer call's normalised hypotheses, and the LLM calls it took (retries count)."""
+def propose_task(settings: Settings, request: ProposalRequest) -> Counted[list[Hypothesis]]:
+    """One proposer call's normalised hypotheses (retries count as calls)."""
     llm = worker_llm(settings)
-    return ask_proposal(llm, request), llm.calls
+    return Counted(ask_proposal(llm, request), llm.calls)
 
 
 @task(name="rank", cache_policy=NO_CACHE)
@@ -184,14 +185,14 @@ def rank_task(
 def refine_task(
     settings: Settings,
     captioner: CaptionerName,
-    vocabulary: CaptionVocabulary | None,
+    vocabulary: CaptionVocabulary,
     a: ImageEmbeddings,
     b: ImageEmbeddings,
     ranking: list[HypothesisScore],
     config: RefinerConfig,
-) -> tuple[list[Hypothesis], int]:
-    """One refinement round: the LLM sees scores and what the best hypotheses miss; the new
-    hypotheses and the LLM calls they took. Models come from the worker, like every task's."""
+) -> Counted[list[Hypothesis]]:
+    """One refinement round: the LLM sees scores and what the best hypotheses miss, and
+    proposes new hypotheses. Models come from the worker, like every task's."""
     llm, encoder = worker_llm(settings), worker_encoder(settings)
     chosen = _captioner(captioner, encoder, llm, vocabulary, str(encoder.device))
     cache = JsonCache(settings.cache_dir / "captions")
@@ -202,25 +203,149 @@ def refine_task(
             worst = best.bottom_a if direction == "A" else best.bottom_b
             paths = [Path(embedded.paths[i]) for i in worst[: config.missed_captions]]
             missed[direction] = caption_images(chosen, paths, cache)
-    return refine(llm, ranking, missed, config), llm.calls
-
-
-def _best_auroc(ranking: list[HypothesisScore]) -> float:
-    return max((s.auroc for s in ranking), default=0.5)
+    return Counted(refine(llm, ranking, missed, config), llm.calls)
 
 
 @task(
     name="judge", retries=1, retry_condition_fn=retry_unless_llm_unavailable, cache_policy=NO_CACHE
 )
-def judge_task(settings: Settings, text: str, direction: str, truth: str) -> tuple[Judgement, int]:
-    """The LLM judge's verdict on one hypothesis against the ground truth, and its calls."""
+def judge_task(settings: Settings, text: str, direction: str, truth: str) -> Counted[Judgement]:
+    """The LLM judge's verdict on one hypothesis against the ground truth."""
     llm, sentences = worker_llm(settings), worker_sentence_encoder(settings)
-    return judge(llm, text, direction, truth, sentences.encode_texts), llm.calls
+    return Counted(judge(llm, text, direction, truth, sentences.encode_texts), llm.calls)
+
+
+def _captioner(
+    name: CaptionerName, encoder: ClipEncoder, llm: LLM, vocabulary: CaptionVocabulary, device: str
+):
+    if name == "clip-vocabulary":
+        return ClipVocabularyCaptioner(encoder, vocabulary)
+    if name == "blip":
+        return BlipCaptioner(device=device)
+    from clipflows.agents.vlm_captioner import VlmCaptioner
+
+    return VlmCaptioner(llm)
+
+
+def _sample(paths: list[str], count: int, seed: int) -> list[str]:
+    return sorted(random.Random(seed).sample(paths, min(count, len(paths))))
+
+
+def set_labels(names: tuple[str, str]) -> tuple[str, str]:
+    """Two distinct labels for the sets: they key the shards and name the set in errors."""
+    label_a, label_b = f"Set {names[0]}", f"Set {names[1]}"
+    if label_a == label_b:
+        return f"Set A ({names[0]})", f"Set B ({names[1]})"
+    return label_a, label_b
+
+
+def encode_sets(
+    settings: Settings, names: tuple[str, str], paths: tuple[list[Path], list[Path]], shard: int
+) -> tuple[ImageEmbeddings, ImageEmbeddings]:
+    """Both sets' image embeddings, encoded in shards of ``shard`` images."""
+    label_a, label_b = set_labels(names)
+    embedded = encode_in_shards(settings, {label_a: paths[0], label_b: paths[1]}, shard)
+    return embedded[label_a], embedded[label_b]
+
+
+def caption_samples(
+    settings: Settings,
+    captioner: CaptionerName,
+    vocabulary: CaptionVocabulary,
+    sets: tuple[ImageEmbeddings, ImageEmbeddings],
+    proposer: ProposerConfig,
+    tally: CallTally,
+) -> tuple[list[str], list[str]]:
+    """Captions of a sample of each set: enough for every proposal round, one task a set."""
+    count = proposer.rounds * proposer.sample_size
+    samples = [
+        _sample(sets[0].paths, count, proposer.seed),
+        _sample(sets[1].paths, count, proposer.seed + 1),
+    ]
+    captioned = caption_task.map(
+        settings=unmapped(settings),
+        captioner=unmapped(captioner),
+        vocabulary=unmapped(vocabulary),
+        paths=samples,
+    )
+    captions_a, captions_b = tally.take_all(captioned)
+    return captions_a, captions_b
+
+
+def propose_hypotheses(
+    settings: Settings,
+    captions: tuple[list[str], list[str]],
+    proposer: ProposerConfig,
+    encoder: ClipEncoder,
+    tally: CallTally,
+) -> list[Hypothesis]:
+    """The LLM's hypotheses from every round's captions, one task a call, near-duplicates
+    (by CLIP text embedding) dropped."""
+    requests = proposal_requests(*captions, proposer)
+    answers = tally.take_all(propose_task.map(settings=unmapped(settings), request=requests))
+    found = [hypothesis for proposed in answers for hypothesis in proposed]
+    return deduplicate(found, encoder.encode_texts, proposer.near_duplicate)
+
+
+def candidate_pool(
+    proposed: list[Hypothesis], extra: list[Hypothesis], vocabulary: CaptionVocabulary | None
+) -> list[Hypothesis]:
+    """The hypotheses to rank: the LLM's, the caller's, and with ``vocabulary`` every one of its
+    phrases in both directions; each once."""
+    pool = [*proposed, *extra]
+    if vocabulary is not None:
+        pool += [
+            Hypothesis(text=text, direction=direction)
+            for text, direction in vocabulary_hypotheses(vocabulary)
+        ]
+    pool = list(dict.fromkeys(pool))
+    if not pool:
+        raise EmptyInputError("No hypotheses to rank: enable llm_proposals or give candidates.")
+    return pool
+
+
+class Refined(BaseModel):
+    """Refinement's outcome: the grown pool, its ranking and shift, and each round's gain."""
+
+    pool: list[Hypothesis]
+    ranking: list[HypothesisScore]
+    shift: SetShift
+    rounds: list[RefineRound]
+
+
+def refine_rounds(
+    settings: Settings,
+    captioner: CaptionerName,
+    vocabulary: CaptionVocabulary,
+    sets: tuple[ImageEmbeddings, ImageEmbeddings],
+    ranked: Refined,
+    ranker: RankerConfig,
+    refiner: RefinerConfig,
+    tally: CallTally,
+) -> Refined:
+    """Rounds in which the LLM sees the ranking and proposes more, each ranked with the rest,
+    until a round adds nothing or the best AUROC gains less than ``refiner.min_gain``."""
+    a, b = sets
+    reference = vocabulary_phrases(vocabulary)
+    pool, ranking, shift, rounds = list(ranked.pool), ranked.ranking, ranked.shift, []
+    for index in range(refiner.rounds):
+        proposed = tally.take(refine_task(settings, captioner, vocabulary, a, b, ranking, refiner))
+        new = [h for h in proposed if h not in pool]
+        before = best_auroc(ranking)
+        if new:
+            pool += new
+            ranking, shift = rank_task(settings, a, b, pool, ranker, reference)
+        rounds.append(
+            RefineRound(round=index + 1, proposed=len(new), best_auroc=best_auroc(ranking))
+        )
+        if not new or best_auroc(ranking) < before + refiner.min_gain:
+            break  # the best AUROC stopped improving
+    return Refined(pool=pool, ranking=ranking, shift=shift, rounds=rounds)
 
 
 def judge_top(
-    settings: Settings, ranking: list[HypothesisScore], truth: str
-) -> tuple[Evaluation, int]:
+    settings: Settings, ranking: list[HypothesisScore], truth: str, tally: CallTally
+) -> Evaluation:
     """Acc@1 and Acc@5 of the top five hypotheses, each judged by its own concurrent task.
 
     The judge is first checked on cases whose score is known (the truth's set-A side said of
@@ -236,28 +361,26 @@ def judge_top(
         direction=[direction for _, direction in asked],
         truth=unmapped(truth),
     )
-    verdicts = {key: f.result() for key, f in zip(asked, futures, strict=True)}
+    verdicts = dict(zip(asked, tally.take_all(futures), strict=True))
 
     def recorded(text: str, direction: str) -> tuple[float, str]:
-        verdict, _ = verdicts[(text, direction)]
+        verdict = verdicts[(text, direction)]
         return verdict.score, verdict.reason
 
-    evaluation = checked(evaluate(top, recorded), sanity, recorded)
-    return evaluation, sum(calls for _, calls in verdicts.values())
+    return checked(evaluate(top, recorded), sanity, recorded)
 
 
-def _captioner(name: CaptionerName, encoder: ClipEncoder, llm: LLM, vocabulary, device: str):
-    if name == "clip-vocabulary":
-        return ClipVocabularyCaptioner(encoder, vocabulary or GENERAL_VOCABULARY)
-    if name == "blip":
-        return BlipCaptioner(device=device)
-    from clipflows.agents.vlm_captioner import VlmCaptioner
-
-    return VlmCaptioner(llm)
-
-
-def _sample(paths: list[str], count: int, seed: int) -> list[str]:
-    return sorted(random.Random(seed).sample(paths, min(count, len(paths))))
+def ranking_warnings(
+    names: tuple[str, str], domain: list[DomainCheck], shift: SetShift | None
+) -> list[str]:
+    """What the ranking cannot be trusted for: a set outside a narrow model's domain, a shift
+    of every text toward one set."""
+    outside = [
+        f"Set {name}: {check.warning()}"
+        for name, check in zip(names, domain, strict=False)  # [] for most models
+        if check.outside
+    ]
+    return [*outside, *([shift.note()] if shift is not None and shift.one_sided else [])]
 
 
 @flow(name="set-difference", task_runner=make_task_runner("thread", DEFAULT_THREADS))
@@ -289,89 +412,48 @@ def set_difference(
     settings = settings or load_settings()
     if output:
         check_report_folder(output)  # a bad -o fails now, not after the run
-    proposer = proposer or ProposerConfig()
-    ranker = ranker or RankerConfig()
-    paths_a, paths_b = resolve_set(set_a, names[0]), resolve_set(set_b, names[1])
-    refining = bool(refiner and refiner.rounds and llm_proposals)
+    proposer, ranker = proposer or ProposerConfig(), ranker or RankerConfig()
+    vocabulary = vocabulary or GENERAL_VOCABULARY
+    paths = resolve_set(set_a, names[0]), resolve_set(set_b, names[1])
     steps = Steps(
         "load the models",
         "encode the images",
-        *(["caption samples", "propose hypotheses"] if llm_proposals else []),
+        ("caption samples", llm_proposals),
+        ("propose hypotheses", llm_proposals),
         "rank the hypotheses",
-        *(["refine"] if refining else []),
-        *(["judge the top hypotheses"] if truth else []),
+        ("refine", bool(refiner and refiner.rounds and llm_proposals)),
+        ("judge the top hypotheses", bool(truth)),
         "write the report",
     )
+    tally = CallTally()  # LLM calls made inside tasks, perhaps in other processes
+
     steps.start("load the models")
     encoder, llm = worker_encoder(settings), worker_llm(settings)
-    label_a, label_b = f"Set {names[0]}", f"Set {names[1]}"
-    if label_a == label_b:  # the labels key the shards and name the set in errors
-        label_a, label_b = f"Set A ({names[0]})", f"Set B ({names[1]})"
     steps.start("encode the images")
-    embedded = encode_in_shards(settings, {label_a: paths_a, label_b: paths_b}, shard_size)
-    a, b = embedded[label_a], embedded[label_b]
-    check_testable(len(a), len(b), ranker, (label_a, label_b))  # before any caption or LLM call
+    a, b = encode_sets(settings, names, paths, shard_size)
+    check_testable(len(a), len(b), ranker, set_labels(names))  # before any caption or LLM call
     domain = check_encoder_domain(encoder, a.paths, b.paths)
-    reference = vocabulary_phrases(vocabulary or GENERAL_VOCABULARY)
-    captions_a: list[str] = []
-    captions_b: list[str] = []
-    hypotheses: list[Hypothesis] = []
-    task_calls = 0  # LLM calls made inside tasks, perhaps in other processes
-    if llm_proposals:
-        steps.start("caption samples")
-        sample = proposer.rounds * proposer.sample_size
-        samples = [
-            _sample(a.paths, sample, proposer.seed),
-            _sample(b.paths, sample, proposer.seed + 1),
-        ]
-        captioned = caption_task.map(
-            settings=unmapped(settings),
-            captioner=unmapped(captioner),
-            vocabulary=unmapped(vocabulary),
-            paths=samples,
-        )
-        (captions_a, calls_a), (captions_b, calls_b) = [future.result() for future in captioned]
-        steps.start("propose hypotheses")
-        requests = proposal_requests(captions_a, captions_b, proposer)
-        answers = [
-            future.result()
-            for future in propose_task.map(settings=unmapped(settings), request=requests)
-        ]
-        found = [hypothesis for proposed, _ in answers for hypothesis in proposed]
-        hypotheses = deduplicate(found, encoder.encode_texts, proposer.near_duplicate)
-        task_calls += calls_a + calls_b + sum(calls for _, calls in answers)
-    extra = list(extra_hypotheses or [])
-    if vocabulary_candidates:
-        extra += [
-            Hypothesis(text=text, direction=direction)
-            for text, direction in vocabulary_hypotheses(vocabulary or GENERAL_VOCABULARY)
-        ]
-    pool = list(dict.fromkeys([*hypotheses, *extra]))
-    if not pool:
-        raise EmptyInputError("No hypotheses to rank: enable llm_proposals or give candidates.")
+    captions: tuple[list[str], list[str]] = ([], [])
+    if steps.enter("caption samples"):
+        captions = caption_samples(settings, captioner, vocabulary, (a, b), proposer, tally)
+    proposed: list[Hypothesis] = []
+    if steps.enter("propose hypotheses"):
+        proposed = propose_hypotheses(settings, captions, proposer, encoder, tally)
+    pool = candidate_pool(
+        proposed, list(extra_hypotheses or []), vocabulary if vocabulary_candidates else None
+    )
     steps.start("rank the hypotheses")
-    ranking, shift = rank_task(settings, a, b, pool, ranker, reference)
-    rounds: list[RefineRound] = []
-    if refining:
-        steps.start("refine")
-    for index in range(refiner.rounds if refiner and llm_proposals else 0):
-        proposed, calls = refine_task(settings, captioner, vocabulary, a, b, ranking, refiner)
-        task_calls += calls
-        new = [h for h in proposed if h not in pool]
-        before = _best_auroc(ranking)
-        if new:
-            pool += new
-            ranking, shift = rank_task(settings, a, b, pool, ranker, reference)
-        rounds.append(
-            RefineRound(round=index + 1, proposed=len(new), best_auroc=_best_auroc(ranking))
+    ranking, shift = rank_task(settings, a, b, pool, ranker, vocabulary_phrases(vocabulary))
+    ranked = Refined(pool=pool, ranking=ranking, shift=shift, rounds=[])
+    if steps.enter("refine"):
+        ranked = refine_rounds(
+            settings, captioner, vocabulary, (a, b), ranked, ranker, refiner, tally
         )
-        if not new or _best_auroc(ranking) < before + refiner.min_gain:
-            break  # the best AUROC stopped improving
     evaluation = None
-    if truth:
-        steps.start("judge the top hypotheses")
-        evaluation, judge_calls = judge_top(settings, ranking, truth)
-        task_calls += judge_calls
+    if steps.enter("judge the top hypotheses"):
+        evaluation = judge_top(settings, ranked.ranking, truth, tally)
+
+    uses_llm = llm_proposals or bool(truth)
     result = SetDifferenceResult(
         set_a=SetSummary(
             name=names[0], images=len(a), skipped=a.skipped, paths=a.paths, encoded=a.encoded
@@ -379,54 +461,51 @@ def set_difference(
         set_b=SetSummary(
             name=names[1], images=len(b), skipped=b.skipped, paths=b.paths, encoded=b.encoded
         ),
-        captions_a=captions_a,
-        captions_b=captions_b,
-        hypotheses=pool,
-        ranking=ranking,
+        captions_a=captions[0],
+        captions_b=captions[1],
+        hypotheses=ranked.pool,
+        ranking=ranked.ranking,
         evaluation=evaluation,
-        refinement=rounds,
-        llm_calls=llm.calls + task_calls,
+        refinement=ranked.rounds,
+        llm_calls=llm.calls + tally.calls,
         provenance=Provenance(
             clip=settings.clip,
             clip_weights=encoder.model_identity,
             captioner=captioner if llm_proposals else None,
-            vocabulary=describe_vocabulary(vocabulary or GENERAL_VOCABULARY),
-            llm=llm.identity if llm_proposals or truth else None,
-            llm_weights=llm_weights(settings) if llm_proposals or truth else None,
+            vocabulary=describe_vocabulary(vocabulary),
+            llm=llm.identity if uses_llm else None,
+            llm_weights=llm_weights(settings) if uses_llm else None,
             settings=changed_settings(settings),
         ),
         domain=domain,
-        shift=shift,
-        warnings=[
-            *(
-                f"Set {name}: {check.warning()}"
-                for name, check in zip(names, domain, strict=False)  # [] for most models
-                if check.outside
-            ),
-            *([shift.note()] if shift.one_sided else []),
-        ],
+        shift=ranked.shift,
+        warnings=ranking_warnings(names, domain, ranked.shift),
     )
     steps.start("write the report")
     title = f"How {names[0]} differs from {names[1]}"
-    create_table_artifact(
-        key="set-difference-ranking", table=ranked_rows(ranking), description=title
+    report = Report(
+        workflow="set-difference",
+        title=title,
+        run_title=f"{names[0]} vs {names[1]}",
+        table_name="ranking",
+        table=ranked_rows(result.ranking),
+        markdown=to_markdown(title, result.ranking, evaluation, result.warnings, result.provenance),
     )
-    markdown = to_markdown(title, ranking, evaluation, result.warnings, result.provenance)
-    create_markdown_artifact(key="set-difference-report", markdown=markdown)
-    if output:
-        html_text = to_html(
+    publish_report(
+        result,
+        report,
+        lambda: to_html(
             title,
-            ranking,
+            result.ranking,
             a.paths,
             b.paths,
             evaluation,
             warnings=result.warnings,
             provenance=result.provenance,
-        )
-        result.report = {name: str(Path(output) / name) for name in REPORT_FILES}
-        files = {"result.json": result.model_dump_json(indent=2), "report.md": markdown}
-        write_report(Path(output), "set-difference", {**files, "report.html": html_text})
-        record_run(settings.cache_dir, "set-difference", f"{names[0]} vs {names[1]}", output)
+        ),
+        output,
+        settings.cache_dir,
+    )
     return result
 
 

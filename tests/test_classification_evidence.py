@@ -18,7 +18,7 @@ from clipflows.components.classification.report import (
     to_html,
     to_markdown,
 )
-from clipflows.components.classification.second_pass import FusionRule
+from clipflows.components.classification.second_pass import FusionRule, PassPredictions
 from clipflows.components.provenance import Provenance
 
 NAMES = ["Abyssinian", "Bengal", "Birman", "Bombay", "Persian"]
@@ -98,7 +98,7 @@ def test_the_first_pass_is_named_by_its_templates():
     assert first_pass_label("ensemble80") == "80-template ensemble (first pass)"
     assert first_pass_label(["a {}.", "the {}."]) == "2 custom templates (first pass)"
     labels = np.array([0, 1, 0])
-    predicted = {"first": labels, "fudd": labels, "fused": labels}
+    predicted = PassPredictions(first=labels, fudd=labels, fused=labels)
     rows = method_rows(
         {"class name": (labels, "")}, predicted, labels, FusionRule(weight=0.5), "x (first pass)"
     )

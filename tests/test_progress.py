@@ -12,7 +12,8 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from clipflows.flows.runtime.chunks import in_chunks
+from clipflows.flows.runtime.chunks import Written, in_chunks
+from clipflows.flows.runtime.llm_calls import Counted
 from clipflows.flows.runtime.progress import (
     ProgressEvent,
     ProgressTracker,
@@ -147,11 +148,11 @@ def test_loops_of_parallel_threads_counted_together_add_up_and_never_go_back():
 
 
 @task(cache_policy=NO_CACHE)
-def describe_chunk(pairs: list[int]) -> tuple[dict, dict, int]:
+def describe_chunk(pairs: list[int]) -> Counted[Written]:
     report = log_progress(f"describe {len(pairs)} pairs")
     for done, _ in enumerate(pairs, start=1):
         report(done, len(pairs))
-    return {pair: str(pair) for pair in pairs}, {}, len(pairs)
+    return Counted(Written({pair: str(pair) for pair in pairs}), len(pairs))
 
 
 @flow(task_runner=ThreadPoolTaskRunner(max_workers=3))
@@ -159,9 +160,9 @@ def chunked(pairs: list[int]) -> dict:
     steps = Steps("first pass", "describe the confusable pairs", "second pass")
     steps.start("first pass")
     steps.start("describe the confusable pairs")
-    results, _, calls = in_chunks(describe_chunk, pairs, 4, "pairs", "describe pairs")
+    described = in_chunks(describe_chunk, pairs, 4, "pairs", "describe pairs")
     steps.start("second pass")
-    return {"results": results, "calls": calls}
+    return {"results": described.value.done, "calls": described.calls}
 
 
 def test_chunks_of_a_step_show_one_count_of_all_their_items(prefect_harness):
@@ -195,3 +196,18 @@ def test_a_step_not_declared_is_refused_whether_or_not_anyone_watches(watched):
     message = str(error.value)
     assert "'encode the imgaes'" in message
     assert "'load the models'" in message and "'encode the images'" in message
+
+
+def test_a_step_declared_with_its_condition_is_entered_only_when_planned():
+    shown = _Shown()
+    with watch_progress(shown):
+        steps = Steps("encode", ("caption", False), ("judge", True), "report")
+        assert steps.names == ["encode", "judge", "report"]  # the bar counts planned steps
+        steps.start("encode")
+        assert steps.enter("caption") is False
+        assert steps.enter("judge") is True
+        with pytest.raises(ValueError, match="not planned in this run: ask enter"):
+            steps.start("caption")
+        with pytest.raises(ValueError, match="Unknown step 'juge'"):
+            steps.enter("juge")
+    assert [text for _, text in shown.seen] == ["encode (step 1 of 3)", "judge (step 2 of 3)"]

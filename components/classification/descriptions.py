@@ -69,6 +69,18 @@ class DescriptionBook(BaseModel):
             raise ValueError(f"A pair needs two different classes, got {class_a!r} twice.")
         self.pairs[(min(i, j), max(i, j))] = [e if i < j else e.swapped() for e in entries]
 
+    def entries_for(self, class_a: str, class_b: str) -> list[DifferentialEntry]:
+        """The pair's entries written as (class_a, class_b), whichever way they are stored."""
+        i, j = self.index(class_a), self.index(class_b)
+        entries = self.pairs.get((min(i, j), max(i, j)), [])
+        return [e if i < j else e.swapped() for e in entries]
+
+    def only(self, pairs: Iterable[tuple[int, int]]) -> DescriptionBook:
+        """The book reduced to the described pairs among ``pairs`` (any order of each pair)."""
+        wanted = {(min(i, j), max(i, j)) for i, j in pairs}
+        kept = {p: entries for p, entries in self.pairs.items() if p in wanted and entries}
+        return DescriptionBook(class_names=self.class_names, pairs=kept)
+
     def descriptions_of(self, i: int, j: int) -> tuple[list[str], list[str]]:
         """(descriptions of class i, descriptions of class j) from the pair's entries."""
         entries = self.pairs.get((min(i, j), max(i, j)), [])

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from sklearn.metrics import confusion_matrix
 
 from clipflows.components.classification.evidence import ChanceLevel, wilson_interval
+from clipflows.components.classification.second_pass import FusionRule, PassPredictions
 from clipflows.components.reports import markdown_table, thumbnail_html
 
 
@@ -90,28 +91,27 @@ def changed_text(example: ChangedExample, before: str = "first pass", after: str
 
 def method_rows(
     baselines: dict[str, tuple[np.ndarray, str]],
-    predicted: dict[str, np.ndarray],
+    predicted: PassPredictions,
     labels: np.ndarray,
-    fusion: BaseModel,
+    fusion: FusionRule,
     first_pass: str = Method.ONE_TEMPLATE,
 ) -> list[tuple[str, np.ndarray, str]]:
     """(method, predicted class per image, note), baselines first, in the order of the paper's
     table.
 
     ``baselines`` maps a method to (predicted class per image, note); ``predicted`` holds the
-    first pass, FuDD's rule, the fused answer and, after a follow-up, the answer before it;
-    ``first_pass`` names the first pass's row (see :func:`first_pass_label`)."""
-    oracle = np.where(predicted["first"] == labels, labels, predicted["fudd"])
+    passes' answers; ``first_pass`` names the first pass's row (see :func:`first_pass_label`)."""
+    oracle = np.where(predicted.first == labels, labels, predicted.fudd)
     rows = [(Method.CLASS_NAME, *baselines[Method.CLASS_NAME])]
-    rows.append((first_pass, predicted["first"], "first pass"))
+    rows.append((first_pass, predicted.first, "first pass"))
     rows += [(name, *value) for name, value in baselines.items() if name != Method.CLASS_NAME]
-    if "before follow-up" in predicted:
-        rows.append((Method.BEFORE_FOLLOW_UP, predicted["before follow-up"], "second pass only"))
+    if predicted.before_follow_up is not None:
+        rows.append((Method.BEFORE_FOLLOW_UP, predicted.before_follow_up, "second pass only"))
     rows += [
-        (Method.FUDD, predicted["fudd"], "second pass only"),
+        (Method.FUDD, predicted.fudd, "second pass only"),
         (
             Method.FUSION,
-            predicted["fused"],
+            predicted.fused,
             f"weight {fusion.weight:.2f} on the second pass, chosen on validation",
         ),
         (Method.ORACLE, oracle, "upper bound of any per-image choice"),
@@ -163,6 +163,18 @@ def confused_pairs(
         )
         for i in order
     ]
+
+
+def follow_up_pairs(
+    labels: np.ndarray,
+    predicted: np.ndarray,
+    validation: np.ndarray,
+    class_names: Sequence[str],
+    top: int,
+) -> list[ConfusedPair]:
+    """The pairs to ask the LLM about again: those most confused on the validation images
+    only, so nothing about the test images reaches the descriptions the test scores."""
+    return confused_pairs(labels[validation], predicted[validation], class_names, top=top)
 
 
 def changed_examples(

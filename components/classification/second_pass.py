@@ -9,6 +9,7 @@ first pass; ``fuse`` keeps both, each calibrated by a temperature fitted on labe
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from pydantic import BaseModel
@@ -158,3 +159,43 @@ def choose_fusion(
             best = (accuracy, likelihood, float(weight))
     assert best is not None
     return FusionRule(weight=best[2], first_scale=first_scale, second_scale=second_scale)
+
+
+def scores_in_sets(scores: np.ndarray, sets: np.ndarray) -> np.ndarray:
+    """[n, classes] scores -> [n, k]: each image's scores for the classes of its ambiguity set,
+    in the set's order (the first pass as the second pass and the fusion see it)."""
+    return np.take_along_axis(scores, sets, axis=1)
+
+
+def chosen_in_sets(set_scores: np.ndarray, sets: np.ndarray) -> np.ndarray:
+    """[n, k] scores over each image's ambiguity set -> the class index each image gets."""
+    return sets[np.arange(len(sets)), set_scores.argmax(axis=1)]
+
+
+@dataclass(frozen=True)
+class PassPredictions:
+    """The class each image gets from the first pass, FuDD's rule (the second pass alone) and
+    the fused scores; after a follow-up, also FuDD's answer before it."""
+
+    first: np.ndarray
+    fudd: np.ndarray
+    fused: np.ndarray
+    before_follow_up: np.ndarray | None = None
+
+
+def predict_passes(
+    first_scores: np.ndarray,
+    sets: np.ndarray,
+    second: np.ndarray,
+    fusion: FusionRule,
+    before_follow_up: np.ndarray | None = None,
+) -> PassPredictions:
+    """Each method's class per image from the first pass's [n, classes] scores, the ambiguity
+    sets and the second pass's [n, k] scores."""
+    fused = fusion.fuse(scores_in_sets(first_scores, sets), second)
+    return PassPredictions(
+        first=first_scores.argmax(axis=1),
+        fudd=chosen_in_sets(second, sets),
+        fused=chosen_in_sets(fused, sets),
+        before_follow_up=before_follow_up,
+    )

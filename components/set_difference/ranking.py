@@ -261,6 +261,11 @@ def significant_first(scores: Sequence[HypothesisScore]) -> list[HypothesisScore
     return filter_significant(scores) + [s for s in scores if not s.significant]
 
 
+def best_auroc(scores: Sequence[HypothesisScore]) -> float:
+    """The highest AUROC of a ranking; 0.5 (chance) for an empty one."""
+    return max((s.auroc for s in scores), default=0.5)
+
+
 def resampled_auroc(
     scores_a: np.ndarray, scores_b: np.ndarray, counts_a: np.ndarray, counts_b: np.ndarray
 ) -> np.ndarray:

@@ -20,6 +20,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from pydantic import BaseModel
+
 from clipflows.components.classification.datasets import LabelledImages
 from clipflows.components.classification.descriptions import DescriptionBook, DifferentialEntry
 from clipflows.components.world.scenes import WorldConfig, read_dataset, with_article, write_dataset
@@ -108,3 +110,16 @@ def world_generic_descriptions(class_names: list[str]) -> list[list[str]]:
             ]
         )
     return described
+
+
+class WorldOracle(BaseModel, frozen=True):
+    """The world's ground truth written as descriptions, both kinds a classification run asks
+    an LLM for: a ceiling for the LLM's, on the world's classes only."""
+
+    def pair_book(self, class_names: list[str], pairs: list[tuple[int, int]]) -> DescriptionBook:
+        """Differential descriptions of the given class pairs."""
+        return world_description_book(class_names, pairs)
+
+    def generic(self, class_names: list[str]) -> list[list[str]]:
+        """Generic descriptions of each class."""
+        return world_generic_descriptions(class_names)

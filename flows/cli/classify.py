@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from clipflows.components.classification.sources import LLM_DESCRIPTIONS, WORLD_TASK
 from clipflows.flows.cli.common import (
     ClipOption,
     ConfigOption,
@@ -67,9 +68,9 @@ def classify(
     class_names = check_dataset(dataset, class_list)
     check_descriptions(descriptions, description_classes, class_names)
     # The world task is world renders: it gets the world CLIP unless --clip names another.
-    world = "world" if dataset == "world" else None
+    world = WORLD_TASK if dataset == WORLD_TASK else None
     settings = load_cli_settings(config, clip or world, require_clip=True)
-    if descriptions == "llm":
+    if descriptions == LLM_DESCRIPTIONS:
         from clipflows.agents.health import require_llm_server
 
         require_llm_server(settings.llm)
@@ -114,7 +115,7 @@ def check_dataset(dataset: str, classes: list[str] | None) -> list[str]:
     few classes stop the command before any model or server starts; returns its class names."""
     from clipflows.components.classification.datasets import load_image_folder, load_labels_csv
 
-    if dataset == "world":
+    if dataset == WORLD_TASK:
         from clipflows.components.world.class_task import world_class_names
 
         return world_class_names()
@@ -128,7 +129,7 @@ def check_descriptions(
 ) -> None:
     """Read a description file (and its class list) for the dataset's classes as the flow
     will, so a missing or mismatched file stops the command before any model or server starts."""
-    if descriptions in ("llm", "world"):
+    if descriptions in (LLM_DESCRIPTIONS, WORLD_TASK):
         return
     from clipflows.components.classification.class_lists import read_class_list
     from clipflows.components.classification.descriptions import read_fudd_file

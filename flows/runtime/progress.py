@@ -84,17 +84,32 @@ def watch_progress(watcher: Callable[[ProgressEvent], None]) -> Iterator[None]:
 
 class Steps:
     """A flow's steps in order; ``start(name)`` says which one runs now. Inside a watched step of
-    an outer flow (a flow run by another), the steps share that step's part of the bar."""
+    an outer flow (a flow run by another), the steps share that step's part of the bar.
 
-    def __init__(self, *names: str):
-        self.names = list(names)
+    A step this run may skip is declared ``(name, planned)``: the condition is written once, and
+    the flow asks ``enter(name)`` whether to run it."""
+
+    def __init__(self, *steps: str | tuple[str, bool]):
+        declared = [(step, True) if isinstance(step, str) else step for step in steps]
+        self.names = [name for name, planned in declared if planned]
+        self._skipped = {name for name, planned in declared if not planned}
         self._parent = _SCOPE.get()
+
+    def enter(self, name: str) -> bool:
+        """Start ``name`` and return True when this run plans it; False when it skips it."""
+        if name in self._skipped:
+            return False
+        self.start(name)
+        return True
 
     def start(self, name: str) -> None:
         """Mark ``name`` as the step that runs now; a name not declared is a ValueError, watched
         or not, so a misspelt step fails in tests and the CLI as it would in the web app."""
+        if name in self._skipped:
+            raise ValueError(f"Step {name!r} is not planned in this run: ask enter({name!r}).")
         if name not in self.names:
-            raise ValueError(f"Unknown step {name!r}; this flow's steps are {self.names}.")
+            known = [*self.names, *sorted(self._skipped)]
+            raise ValueError(f"Unknown step {name!r}; this flow's steps are {known}.")
         parent = self._parent
         if parent is None:
             return

@@ -7,6 +7,7 @@ import streamlit as st
 
 from clipflows.components.classification.descriptions import read_fudd_file
 from clipflows.components.classification.report import changed_text, interval_text
+from clipflows.components.classification.sources import LLM_DESCRIPTIONS, WORLD_TASK
 from clipflows.components.clip.loading import require_weights
 from clipflows.components.errors import ClipflowsError
 from clipflows.components.settings import world_unless_named
@@ -24,7 +25,7 @@ source = st.radio(
     "Dataset",
     ["World task (24 confusable classes)", "Folder per class on the server", "CSV of path,label"],
 )
-dataset, classes = "world", None
+dataset, classes = WORLD_TASK, None
 if source.startswith("Folder"):
     dataset = st.text_input(
         "Folder with one sub-folder per class", st.query_params.get("dataset", "")
@@ -35,7 +36,7 @@ elif source.startswith("CSV"):
     classes = [n.strip() for n in names.split(",") if n.strip()] or None
 descriptions = st.selectbox(
     "Descriptions",
-    ["llm", "world"] + ["FuDD file (upload)"],
+    [LLM_DESCRIPTIONS, WORLD_TASK, "FuDD file (upload)"],
     help="world: ground truth, world task only",
 )
 description_file = (
@@ -43,7 +44,7 @@ description_file = (
 )
 k = st.slider("Ambiguity set size k", 2, 20, 5)
 context = st.text_input("What the images are (for the LLM)", "")
-if descriptions == "llm" and dataset:
+if descriptions == LLM_DESCRIPTIONS and dataset:
     try:  # listing the images is cheap; a dataset that cannot be read is reported by Run
         cost = description_cost(load_dataset(dataset, settings(), classes), k, settings())
     except (ClipflowsError, OSError):
@@ -56,7 +57,7 @@ if st.button("Run", type="primary"):
         # The world task's renders get the world CLIP, named; a user's images the configured
         # CLIP, whose missing weights stop the run here with the ways out.
         app_settings = settings()
-        if dataset == "world":
+        if dataset == WORLD_TASK:
             app_settings = world_unless_named(app_settings)
         require_weights(app_settings.clip)
         if description_file is not None:
