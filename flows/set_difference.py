@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
-from typing import Literal
 
 from prefect import flow, task, unmapped
 from prefect.cache_policies import NO_CACHE
@@ -47,6 +46,7 @@ from clipflows.components.set_difference.captioning import (
     vocabulary_hypotheses,
     vocabulary_phrases,
 )
+from clipflows.components.set_difference.defaults import Captioner
 from clipflows.components.set_difference.evaluation import (
     Evaluation,
     checked,
@@ -79,7 +79,7 @@ from clipflows.flows.runtime.worker_models import (
     worker_sentence_encoder,
 )
 
-CaptionerName = Literal["clip-vocabulary", "blip", "vlm"]
+CaptionerName = defaults.Captioner  # the flow, CLI and deployments share one declaration
 
 
 class SetSummary(BaseModel):
@@ -218,9 +218,9 @@ def judge_task(settings: Settings, text: str, direction: str, truth: str) -> Cou
 def _captioner(
     name: CaptionerName, encoder: ClipEncoder, llm: LLM, vocabulary: CaptionVocabulary, device: str
 ):
-    if name == "clip-vocabulary":
+    if name == Captioner.CLIP_VOCABULARY:
         return ClipVocabularyCaptioner(encoder, vocabulary)
-    if name == "blip":
+    if name == Captioner.BLIP:
         return BlipCaptioner(device=device)
     from clipflows.agents.vlm_captioner import VlmCaptioner
 
@@ -471,7 +471,7 @@ def set_difference(
         provenance=Provenance(
             clip=settings.clip,
             clip_weights=encoder.model_identity,
-            captioner=captioner if llm_proposals else None,
+            captioner=Captioner(captioner).value if llm_proposals else None,
             vocabulary=describe_vocabulary(vocabulary),
             llm=llm.identity if uses_llm else None,
             llm_weights=llm_weights(settings) if uses_llm else None,

@@ -288,3 +288,11 @@ def test_flow_session_gives_prefect_patient_defaults_without_touching_the_enviro
     with temporary_settings(updates={timeout: 7}), flow_session():
         assert timeout.value() == 7  # a value the user set (environment, profile) wins
     assert dict(os.environ) == before
+
+
+def test_an_unknown_captioner_is_refused_with_the_choices_before_anything_loads(tmp_path):
+    a, b = _images(tmp_path / "a"), _images(tmp_path / "b")
+    result = _run(RUN_CLI, "diff", str(a), str(b), "--captioner", "gpt4")
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "'gpt4' is not one of 'clip-vocabulary', 'blip', 'vlm'" in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "imported: []"

@@ -4,7 +4,18 @@ door it comes through. Plain values, so the CLI can read them without importing 
 
 from __future__ import annotations
 
-CAPTIONER = "clip-vocabulary"  # needs no weights beyond the CLIP
+from enum import StrEnum
+
+
+class Captioner(StrEnum):
+    """Who captions the sampled images: CLIP choosing vocabulary phrases, BLIP, or the LLM."""
+
+    CLIP_VOCABULARY = "clip-vocabulary"
+    BLIP = "blip"
+    VLM = "vlm"
+
+
+CAPTIONER = Captioner.CLIP_VOCABULARY  # needs no weights beyond the CLIP
 VOCABULARY_CANDIDATES = True  # rank the captioning vocabulary's phrases beside the LLM's
 PROPOSAL_ROUNDS = 2  # proposer calls per direction, each on other sampled captions
 SAMPLE_SIZE = 12  # captions per set shown to the LLM in each round

@@ -48,7 +48,7 @@ def diff(
     ),
     truth: Annotated[str | None, typer.Option(help="Ground truth: judge the top 5.")] = None,
     captioner: Annotated[
-        str, typer.Option(help="clip-vocabulary, blip or vlm.")
+        defaults.Captioner, typer.Option(help="Who captions the sampled images.")
     ] = defaults.CAPTIONER,
     rounds: Annotated[
         int, typer.Option(min=1, help="Proposal rounds, each on other sampled captions.")
@@ -149,7 +149,7 @@ def diff(
             str(write_image_list(groups[set_a], lists)),
             str(write_image_list(groups[set_b], lists)),
         )
-    if llm or truth or captioner == "vlm":
+    if llm or truth or captioner == defaults.Captioner.VLM:
         from clipflows.agents.health import require_llm_server
 
         require_llm_server(settings.llm)
