@@ -358,3 +358,24 @@ def test_recommend_errors_are_clear(trained, tmp_path, monkeypatch):
         )
     assert len(offline.recommendations) == 2 and offline.generated is None
     assert "Hugging Face cache" in offline.generation_error
+
+
+@pytest.mark.slow
+def test_generate_below_generates_only_when_the_best_track_scores_below_it(trained, tmp_path):
+    from clipflows.flows.music_retrieval import recommend
+
+    settings, root, _ = trained
+    asked = dict(k=2, model_dir=str(root / "model"), settings=settings, generator="debug")
+    ranked = recommend(None, "calm acoustic guitar", **asked)
+    best = ranked.recommendations[0].score
+    weak = recommend(
+        None,
+        "calm acoustic guitar",
+        generate_below=best + 0.01,
+        generate_seconds=1.0,
+        output=str(tmp_path / "weak"),
+        **asked,
+    )
+    assert weak.generated is not None and weak.recommendations == ranked.recommendations
+    strong = recommend(None, "calm acoustic guitar", generate_below=best - 0.01, **asked)
+    assert strong.generated is None
