@@ -22,7 +22,7 @@ system-deps:
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing \
-	  || echo "Could not install$$missing (not root?): the tests that need them will be skipped."; \
+	  || echo "Could not install$$missing (not root?): the tests that need them will fail, naming it."; \
 	fi
 
 $(STAMP): pyproject.toml Makefile deploy/install.sh | system-deps

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from prefect_dask import DaskTaskRunner
 
 from clipflows.agents.proposer import ProposerConfig
 from clipflows.agents.refiner import RefinerConfig
@@ -12,8 +13,6 @@ from clipflows.components.world.vocabulary import WORLD_VOCABULARY
 from clipflows.flows.embed_folders import embed_folders
 from clipflows.flows.runtime.deployments import make_task_runner, with_task_runner
 from clipflows.flows.set_difference import set_difference
-
-DaskTaskRunner = pytest.importorskip("prefect_dask").DaskTaskRunner
 
 
 @pytest.mark.slow

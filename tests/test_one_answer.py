@@ -6,12 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from test_cli_errors import RUN_CLI, _run
 
 from clipflows.components.world.set_pairs import WORLD_SET_PAIRS, write_pair
-
-pytest.importorskip("streamlit")
 
 
 def ranked(ranking) -> list[tuple[str, str, float]]:

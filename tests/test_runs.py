@@ -6,13 +6,10 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
+import soundfile as sf
 
-pytest.importorskip("soundfile")
-import soundfile as sf  # noqa: E402
-
-from clipflows.flows.runtime.runs import local_runs  # noqa: E402
-from clipflows.flows.separation import separate  # noqa: E402
+from clipflows.flows.runtime.runs import local_runs
+from clipflows.flows.separation import separate
 
 
 def test_a_separation_with_a_report_folder_is_listed_as_a_run(tiny_model, tmp_path):

@@ -97,7 +97,6 @@ def test_the_app_s_and_the_assistant_s_report_folders_are_listed_without_a_recor
 @pytest.fixture
 def runs_page(monkeypatch, tmp_path):
     """The Runs page, its settings from the environment as on a server."""
-    pytest.importorskip("streamlit")
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 

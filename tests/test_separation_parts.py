@@ -122,7 +122,8 @@ def test_fewer_steps_or_another_kind_of_model_on_a_trained_folder_is_refused_unt
 
 
 def test_noise_heads_train_are_assigned_by_permutation_and_leave_inference_alone(tmp_path):
-    torch = pytest.importorskip("torch")
+    import torch
+
     target = (torch.rand(2, 2, 6, 5) > 0.5).float()
     weight = torch.ones_like(target)
     logits, noise = torch.randn(2, 2, 6, 5), torch.randn(2, 2, 6, 5)

@@ -7,9 +7,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-pytest.importorskip("streamlit")
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import AppTest
 
 PAGES = Path(__file__).resolve().parents[1] / "ui" / "views"
 

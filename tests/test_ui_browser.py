@@ -16,9 +16,14 @@ from cdp_browser import Browser, chromium_path, free_port, wait_for_url
 
 from clipflows.components.world.set_pairs import WORLD_SET_PAIRS, write_pair
 
-pytestmark = pytest.mark.skipif(
-    chromium_path() is None, reason="Debian chromium is not installed (make installs it)"
-)
+
+@pytest.fixture(autouse=True)
+def chromium_installed() -> None:
+    """A browser these tests need is a dependency, not a reason to skip: its absence fails."""
+    if chromium_path() is None:
+        pytest.fail("Debian chromium is not installed: `make system-deps` (as root) installs it.")
+
+
 APP = Path(__file__).resolve().parents[1] / "ui" / "app.py"
 
 

@@ -12,10 +12,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-import pytest
-
-pytest.importorskip("streamlit")
-
 
 def _free_port() -> int:
     import socket
