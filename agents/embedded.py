@@ -14,7 +14,7 @@ from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
-from pydantic import PrivateAttr
+from pydantic import BaseModel, PrivateAttr
 
 from clipflows.components.errors import MissingWeightsError
 from clipflows.components.settings import LLMSettings
@@ -77,6 +77,39 @@ def default_threads() -> int:
     return max(1, cpus // 2, min(cpus, int(cpus - others_busy_cpus() + 0.5)))
 
 
+class LlamaTime(BaseModel):
+    """Where an embedded model's answering time went, from llama.cpp's own counters: prompt
+    tokens it evaluated (a prefix reused from the call before is not evaluated again) and the
+    generated tokens it decoded (all but the last of each answer), with the seconds of each; the
+    rest of ``busy_seconds`` is sampling, grammar and the Python around them (issue 26's
+    question: prompt or generation?)."""
+
+    calls: int = 0
+    busy_seconds: float = 0.0
+    prompt_tokens: int = 0
+    prompt_seconds: float = 0.0
+    generated_tokens: int = 0
+    generation_seconds: float = 0.0
+
+    def __sub__(self, earlier: LlamaTime) -> LlamaTime:
+        return LlamaTime(**{
+            name: getattr(self, name) - getattr(earlier, name) for name in LlamaTime.model_fields
+        })  # fmt: skip
+
+    def __add__(self, other: LlamaTime) -> LlamaTime:
+        return LlamaTime(**{
+            name: getattr(self, name) + getattr(other, name) for name in LlamaTime.model_fields
+        })  # fmt: skip
+
+
+def _llama_counters(llama: Any) -> tuple[int, float, int, float]:
+    """llama.cpp's cumulative (prompt tokens, prompt s, generated tokens, generation s)."""
+    import llama_cpp
+
+    data = llama_cpp.llama_perf_context(llama.ctx)
+    return data.n_p_eval, data.t_p_eval_ms / 1000, data.n_eval, data.t_eval_ms / 1000
+
+
 class LlamaCppChat(BaseChatModel):
     """LangChain chat model over ``llama_cpp.Llama.create_chat_completion``, loaded on first call.
 
@@ -90,12 +123,16 @@ class LlamaCppChat(BaseChatModel):
     seed: int = 0
     n_ctx: int = 2048
     n_threads: int | None = None
+    # clipflows' greedy grammar sampler (agents/llama_sampling.py); False: llama.cpp's own,
+    # the same answers (tests/bench/bench_llm_throughput.py measures the difference).
+    fast_grammar: bool = True
     _llama: Any = PrivateAttr(default=None)
     # llama.cpp is not thread-safe: one call at a time per loaded model.
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _generated_tokens: int = PrivateAttr(default=0)
     _prompt_tokens: int = PrivateAttr(default=0)
     _busy_seconds: float = PrivateAttr(default=0.0)
+    _time: LlamaTime = PrivateAttr(default_factory=LlamaTime)
 
     @property
     def generated_tokens(self) -> int:
@@ -118,6 +155,11 @@ class LlamaCppChat(BaseChatModel):
         return self._busy_seconds
 
     @property
+    def time_split(self) -> LlamaTime:
+        """Answering time so far, split into prompt evaluation and generation (a copy)."""
+        return self._time.model_copy()
+
+    @property
     def _llm_type(self) -> str:
         return "llama-cpp-embedded"
 
@@ -128,8 +170,10 @@ class LlamaCppChat(BaseChatModel):
     def _load(self) -> Any:
         """The Llama object, created on first use (call with the lock held)."""
         if self._llama is None:
+            from llama_cpp import Llama
+
             threads = self.n_threads or default_threads()
-            self._llama = fast_grammar_llama(
+            self._llama = (fast_grammar_llama if self.fast_grammar else Llama)(
                 model_path=self.gguf_path,
                 n_ctx=self.n_ctx,
                 n_threads=threads,
@@ -153,8 +197,9 @@ class LlamaCppChat(BaseChatModel):
         else:
             llama_format = {"type": "json_object", **({"schema": schema} if schema else {})}
         with self._lock:
-            start = time.perf_counter()
-            output = self._load().create_chat_completion(
+            start, llama = time.perf_counter(), self._load()
+            asked, before = time.perf_counter(), _llama_counters(llama)
+            output = llama.create_chat_completion(
                 messages=openai_messages(messages),
                 temperature=kwargs.get("temperature", self.temperature),
                 max_tokens=kwargs.get("max_tokens", self.max_tokens),
@@ -165,6 +210,15 @@ class LlamaCppChat(BaseChatModel):
             self._generated_tokens += (output.get("usage") or {}).get("completion_tokens", 0)
             self._prompt_tokens += (output.get("usage") or {}).get("prompt_tokens", 0)
             self._busy_seconds += time.perf_counter() - start
+            counted = [now - then for now, then in zip(_llama_counters(llama), before, strict=True)]
+            self._time += LlamaTime(
+                calls=1,
+                busy_seconds=time.perf_counter() - asked,
+                prompt_tokens=counted[0],
+                prompt_seconds=counted[1],
+                generated_tokens=counted[2],
+                generation_seconds=counted[3],
+            )
         choice, usage = output["choices"][0], output.get("usage") or {}
         message = AIMessage(
             content=choice["message"].get("content") or "",

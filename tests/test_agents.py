@@ -328,3 +328,19 @@ def test_other_processes_busy_cpus_leave_out_this_process_own_work():
         worker.join()
     # Counted as another process's, the spinning thread would add a whole CPU.
     assert spinning < quiet + 0.6, (quiet, spinning)
+
+
+def test_the_time_split_counts_what_llama_cpp_evaluated_and_generated(tmp_path: Path) -> None:
+    llm = make_llm(tmp_path)
+    chat = llm.chat_model
+    llm.ask_text([("system", "You name colours."), ("human", "Name a colour.")])
+    first = chat.time_split
+    # llama.cpp decodes every generated token but the last (the end of the answer).
+    assert first.calls == 1 and 0 < first.generated_tokens == chat.generated_tokens - 1
+    assert 0.9 * chat.prompt_tokens <= first.prompt_tokens <= chat.prompt_tokens  # little reused
+    assert first.prompt_seconds > 0 and first.generation_seconds > 0
+    assert first.busy_seconds >= first.prompt_seconds + first.generation_seconds
+    llm.ask_text([("system", "You name colours."), ("human", "Name another colour.")])
+    second = chat.time_split - first
+    # The shared system message is reused, not evaluated again; the usage counts all of it.
+    assert second.calls == 1 and 0 < second.prompt_tokens < chat.prompt_tokens - first.prompt_tokens
