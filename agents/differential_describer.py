@@ -36,10 +36,12 @@ PAIR_EXAMPLE = (  # braces doubled: the prompts below are format strings
     'Answer: {{"differences": [{{"attribute": "colour", "first": "an all-black bird with a '
     'yellow beak", "second": "a small brown bird with an orange-red breast"}}]}}\n'
 )
+# The instructions and the example first, the pair last: every pair's prompt then starts with
+# the same tokens, which llama.cpp evaluates once and reuses from the call before (issue 26).
 PAIR_PROMPT = (
-    PAIR_EXAMPLE + "\nDataset: {context}.\nClass 1: {first}\nClass 2: {second}\n"
-    "Give up to {n} attributes on which pictures of them differ, each described in plain English "
-    "words for what the picture shows (its colour, shape, size, parts), not by the class names."
+    "Give up to {n} attributes on which pictures of two classes differ, each described in plain "
+    "English words for what the picture shows (its colour, shape, size, parts), not by the class "
+    "names.\n\n" + PAIR_EXAMPLE + "\nDataset: {context}.\nClass 1: {first}\nClass 2: {second}"
 )
 FOLLOW_UP_PROMPT = (
     PAIR_EXAMPLE + "\nDataset: {context}.\nClass 1: {first}\nClass 2: {second}\n"
