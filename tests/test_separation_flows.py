@@ -6,37 +6,29 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_separation_parts import tiny_config
 
-from clipflows.components.separation.model import SeparatorConfig
-from clipflows.components.separation.training import SeparationTrainConfig, load_separator
+from clipflows.components.separation.training import load_separator
 from clipflows.components.settings import Settings
 from clipflows.flows.separation import evaluate_separation, train_separator_flow
 
 pytestmark = pytest.mark.slow
 
 
-def tiny(steps: int) -> SeparationTrainConfig:
-    return SeparationTrainConfig(
-        steps=steps,
-        batch_size=2,
-        checkpoint_every=2,
-        validation_mixtures=2,
-        model=SeparatorConfig(depth=2, base_channels=4, feature_maps=4),
-    )
-
-
 def test_training_writes_a_model_the_separator_loads(tmp_path, prefect_harness):
     settings = Settings(cache_dir=tmp_path / "cache")
     folder = tmp_path / "model"
-    assert train_separator_flow(str(folder), tiny(2), settings) == str(folder)
+    assert train_separator_flow(str(folder), tiny_config(2), settings) == str(folder)
     model, config = load_separator(folder)
-    assert config == tiny(2) and not model.training
+    assert config == tiny_config(2) and not model.training
     assert (folder / "loss.png").is_file()
 
 
 def test_the_evaluation_scores_every_method_and_writes_them(tmp_path, prefect_harness):
     settings = Settings(cache_dir=tmp_path / "cache")
-    result = evaluate_separation(settings, tiny(2), mixtures=4, output=str(tmp_path / "eval"))
+    result = evaluate_separation(
+        settings, tiny_config(2), mixtures=4, output=str(tmp_path / "eval")
+    )
     methods = [m.method for m in result.methods]
     assert methods == ["mixture", "text-queried", "unconditioned", "ideal ratio mask"]
     assert result.mixtures == 4 and set(result.train_seconds) == {"text-queried", "unconditioned"}

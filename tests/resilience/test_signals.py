@@ -10,6 +10,8 @@ import sys
 import textwrap
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -47,7 +49,9 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def test_sigterm_to_clipflows_ui_stops_the_app(tmp_path):
+@contextmanager
+def serving_ui(tmp_path: Path) -> Iterator[tuple[subprocess.Popen, str]]:
+    """``clipflows ui`` on a free port, once its app answers: the command and its health URL."""
     port = _free_port()
     env = {**os.environ, "CLIPFLOWS_CACHE_DIR": str(tmp_path / "cache")}
     command = [sys.executable, "-m", "clipflows.flows.cli", "ui", "--port", str(port)]
@@ -55,28 +59,24 @@ def test_sigterm_to_clipflows_ui_stops_the_app(tmp_path):
     health = f"http://127.0.0.1:{port}/_stcore/health"
     try:
         assert _wait(lambda: _answers(health), 120), "the app did not start"
+        yield ui, health
+    finally:
+        ui.kill()
+        ui.wait()
+
+
+def test_sigterm_to_clipflows_ui_stops_the_app(tmp_path):
+    with serving_ui(tmp_path) as (ui, health):
         ui.send_signal(signal.SIGTERM)  # what a service manager sends
         ui.wait(timeout=30)
         assert _wait(lambda: not _answers(health), 15), "the app still serves after SIGTERM"
-    finally:
-        ui.kill()
-        ui.wait()
 
 
 def test_a_killed_clipflows_ui_leaves_no_app_serving(tmp_path):
-    port = _free_port()
-    env = {**os.environ, "CLIPFLOWS_CACHE_DIR": str(tmp_path / "cache")}
-    command = [sys.executable, "-m", "clipflows.flows.cli", "ui", "--port", str(port)]
-    ui = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    health = f"http://127.0.0.1:{port}/_stcore/health"
-    try:
-        assert _wait(lambda: _answers(health), 120), "the app did not start"
+    with serving_ui(tmp_path) as (ui, health):
         ui.kill()  # SIGKILL: no handler of the command runs; the app watches it
         ui.wait()
         assert _wait(lambda: not _answers(health), 30), "the app still serves"
-    finally:
-        ui.kill()
-        ui.wait()
 
 
 def test_a_killed_process_leaves_no_temporary_prefect_server(tmp_path):
