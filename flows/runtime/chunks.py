@@ -1,10 +1,10 @@
 """LLM work cut into chunks that the flow's task runner asks concurrently, merged in order.
 
-A describe task takes one chunk of items (class pairs, tracks) and returns ``Counted(Written(...),
-calls)``: what it wrote, what failed, and its LLM calls (flows/runtime/llm_calls.py);
+A describe task takes one chunk of items (class pairs, tracks) and returns what it wrote and
+what failed, with its LLM calls: ``Counted(Written(...), calls)`` (flows/runtime/llm_calls.py).
 :func:`in_chunks` submits every chunk at once and merges them in chunk order, so any runner gives
-the result a single task would. The chunks'
-progress is one count of all the items (``counted_together``), not one per chunk.
+the result a single task would. The chunks' progress is one count of all the items
+(``counted_together``), not one per chunk.
 """
 
 from __future__ import annotations
