@@ -19,7 +19,7 @@ from clipflows.agents.llm import LLMOutputError
 from clipflows.agents.plan_paths import PATH_ARGUMENTS
 from clipflows.agents.planner import Plan, plan
 from clipflows.components.classification.sources import WORLD_TASK
-from clipflows.components.settings import Settings, load_settings, world_unless_named
+from clipflows.components.settings import Settings, load_settings
 from clipflows.flows.runtime.progress import Steps
 from clipflows.flows.runtime.runs import record_run
 from clipflows.flows.runtime.worker_models import worker_llm
@@ -115,9 +115,7 @@ def _run_step(
         from clipflows.flows.classify import ClassifyConfig, classify
 
         config = ClassifyConfig(context=arguments.get("context") or None)
-        if arguments["dataset"] == WORLD_TASK:  # the world task's renders get the world CLIP
-            settings = world_unless_named(settings)
-        result = classify(
+        result = classify(  # the world task's renders get the world CLIP unless one is named
             arguments["dataset"], settings=settings, config=config, output=str(output)
         )
         summary = " ".join(

@@ -89,6 +89,17 @@ class SetSummary(BaseModel):
     paths: list[PathText] = Field(default_factory=list)  # the encoded images, ranking indices
     encoded: int = 0  # images the model encoded in this run (the rest came from the cache)
 
+    @classmethod
+    def of(cls, name: str, embedded: ImageEmbeddings) -> SetSummary:
+        """The summary of one set's encoding."""
+        return cls(
+            name=name,
+            images=len(embedded),
+            skipped=embedded.skipped,
+            paths=embedded.paths,
+            encoded=embedded.encoded,
+        )
+
 
 class RefineRound(BaseModel):
     round: int
@@ -455,12 +466,8 @@ def set_difference(
 
     uses_llm = llm_proposals or bool(truth)
     result = SetDifferenceResult(
-        set_a=SetSummary(
-            name=names[0], images=len(a), skipped=a.skipped, paths=a.paths, encoded=a.encoded
-        ),
-        set_b=SetSummary(
-            name=names[1], images=len(b), skipped=b.skipped, paths=b.paths, encoded=b.encoded
-        ),
+        set_a=SetSummary.of(names[0], a),
+        set_b=SetSummary.of(names[1], b),
         captions_a=captions[0],
         captions_b=captions[1],
         hypotheses=ranked.pool,

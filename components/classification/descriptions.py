@@ -67,35 +67,41 @@ class DescriptionBook(BaseModel):
         i, j = self.index(class_a), self.index(class_b)
         if i == j:
             raise ValueError(f"A pair needs two different classes, got {class_a!r} twice.")
-        self.pairs[(min(i, j), max(i, j))] = [e if i < j else e.swapped() for e in entries]
+        self.pairs[pair_index(i, j)] = [e if i < j else e.swapped() for e in entries]
 
     def entries_for(self, class_a: str, class_b: str) -> list[DifferentialEntry]:
         """The pair's entries written as (class_a, class_b), whichever way they are stored."""
         i, j = self.index(class_a), self.index(class_b)
-        entries = self.pairs.get((min(i, j), max(i, j)), [])
+        entries = self.pairs.get(pair_index(i, j), [])
         return [e if i < j else e.swapped() for e in entries]
 
     def only(self, pairs: Iterable[tuple[int, int]]) -> DescriptionBook:
         """The book reduced to the described pairs among ``pairs`` (any order of each pair)."""
-        wanted = {(min(i, j), max(i, j)) for i, j in pairs}
+        wanted = {pair_index(i, j) for i, j in pairs}
         kept = {p: entries for p, entries in self.pairs.items() if p in wanted and entries}
         return DescriptionBook(class_names=self.class_names, pairs=kept)
 
     def descriptions_of(self, i: int, j: int) -> tuple[list[str], list[str]]:
         """(descriptions of class i, descriptions of class j) from the pair's entries."""
-        entries = self.pairs.get((min(i, j), max(i, j)), [])
+        entries = self.pairs.get(pair_index(i, j), [])
         first = [e.description_a for e in entries]
         second = [e.description_b for e in entries]
         return (first, second) if i < j else (second, first)
 
     def missing(self, pairs: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
         """The canonical pairs among ``pairs`` that have no entries yet."""
-        wanted = {(min(i, j), max(i, j)) for i, j in pairs}
+        wanted = {pair_index(i, j) for i, j in pairs}
         return sorted(p for p in wanted if not self.pairs.get(p))
 
 
+def pair_index(i: int, j: int) -> tuple[int, int]:
+    """How a book stores a pair of class indices: the lower first."""
+    return (min(i, j), max(i, j))
+
+
 def pair_key(i: int, j: int) -> str:
-    return f"{min(i, j)}_{max(i, j)}"
+    low, high = pair_index(i, j)
+    return f"{low}_{high}"
 
 
 def to_fudd_json(book: DescriptionBook) -> dict:
