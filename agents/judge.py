@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from clipflows.components.set_difference.evaluation import split_truth
 
+from .function_words import FUNCTION_WORDS
 from .llm import LLM
 
 # texts -> L2-normalised rows (components.sentence.SentenceEncoder.encode_texts)
@@ -41,11 +42,6 @@ PROMPT = (
     '["two", "brown", "playing with a ball", "in a park"].\n\n'
     'Description: "{hypothesis}"'
 )
-# Words that carry nothing: a part made only of these says nothing.
-FUNCTION_WORDS = frozenset({
-    "a", "an", "the", "of", "in", "on", "at", "and", "or", "with", "by", "its", "it", "is", "are",
-    "from", "to", "into", "some", "this", "that", "there",
-})  # fmt: skip
 # Words that neither name a side nor add a detail people count: plain nouns for the things and
 # the picture, and how many there are (people gave "three cows grazing in a grassy field" full
 # credit for "cows grazing in a field"). A side's own word is still its own ("two objects").

@@ -22,7 +22,9 @@ from clipflows.agents.llm import LLM, llm_weights
 from clipflows.agents.proposer import (
     ProposalRequest,
     ProposerConfig,
+    RoundAnswer,
     ask_proposal,
+    caption_kinds,
     deduplicate,
     proposal_requests,
 )
@@ -158,13 +160,25 @@ def caption_task(
 
 
 @task(
+    name="caption kinds",
+    retries=1,
+    retry_condition_fn=retry_unless_llm_unavailable,
+    cache_policy=NO_CACHE,
+)
+def caption_kinds_task(settings: Settings, captions: list[str]) -> Counted[dict[str, str]]:
+    """The kind of thing each caption shows, asked once a caption (retries count as calls)."""
+    llm = worker_llm(settings)
+    return Counted(caption_kinds(llm, captions), llm.calls)
+
+
+@task(
     name="propose",
     retries=1,
     retry_condition_fn=retry_unless_llm_unavailable,
     cache_policy=NO_CACHE,
 )
-def propose_task(settings: Settings, request: ProposalRequest) -> Counted[list[Hypothesis]]:
-    """One proposer call's normalised hypotheses (retries count as calls)."""
+def propose_task(settings: Settings, request: ProposalRequest) -> Counted[RoundAnswer]:
+    """One proposer round's normalised hypotheses (retries count as calls)."""
     llm = worker_llm(settings)
     return Counted(ask_proposal(llm, request), llm.calls)
 
@@ -290,19 +304,31 @@ def propose_hypotheses(
     encoder: ClipEncoder,
     tally: CallTally,
 ) -> list[Hypothesis]:
-    """The LLM's hypotheses from every round's captions, one task a call, near-duplicates
-    (by CLIP text embedding) dropped."""
+    """The LLM's hypotheses from every round's captions, one task a round; near-duplicates (by
+    CLIP text embedding) dropped, and with ``proposer.one_sided`` the phrases an answer gives
+    for both sets."""
     requests = proposal_requests(*captions, proposer)
+    if proposer.kinds:  # each caption once, in one order, before the rounds run side by side
+        asked = [c for r in requests for c in (*r.captions_a, *r.captions_b)]
+        kinds = tally.take(caption_kinds_task(settings, asked))
+        requests = [r.model_copy(update={"caption_kinds": kinds}) for r in requests]
     answers = tally.take_all(propose_task.map(settings=unmapped(settings), request=requests))
-    found = [hypothesis for proposed in answers for hypothesis in proposed]
+    found = [
+        hypothesis
+        for answer in answers
+        for hypothesis in (answer.one_sided() if proposer.one_sided else answer.hypotheses())
+    ]
     return deduplicate(found, encoder.encode_texts, proposer.near_duplicate)
 
 
 def candidate_pool(
-    proposed: list[Hypothesis], extra: list[Hypothesis], vocabulary: CaptionVocabulary | None
+    proposed: list[Hypothesis],
+    extra: list[Hypothesis],
+    vocabulary: CaptionVocabulary | None,
+    llm_asked: bool = False,
 ) -> list[Hypothesis]:
-    """The hypotheses to rank: the LLM's, the caller's, and with ``vocabulary`` every one of its
-    phrases in both directions; each once."""
+    """The hypotheses to rank: the LLM's (``llm_asked``: it was asked for some), the caller's,
+    and with ``vocabulary`` every one of its phrases in both directions; each once."""
     pool = [*proposed, *extra]
     if vocabulary is not None:
         pool += [
@@ -310,6 +336,11 @@ def candidate_pool(
             for text, direction in vocabulary_hypotheses(vocabulary)
         ]
     pool = list(dict.fromkeys(pool))
+    if not pool and llm_asked:
+        raise EmptyInputError(
+            "No hypotheses to rank: every phrase the LLM proposed, it proposed for both sets. "
+            "Give candidates, rank the vocabulary, or ask for more proposer rounds."
+        )
     if not pool:
         raise EmptyInputError("No hypotheses to rank: enable llm_proposals or give candidates.")
     return pool
@@ -451,7 +482,10 @@ def set_difference(
     if steps.enter("propose hypotheses"):
         proposed = propose_hypotheses(settings, captions, proposer, encoder, tally)
     pool = candidate_pool(
-        proposed, list(extra_hypotheses or []), vocabulary if vocabulary_candidates else None
+        proposed,
+        list(extra_hypotheses or []),
+        vocabulary if vocabulary_candidates else None,
+        llm_asked=llm_proposals,
     )
     steps.start("rank the hypotheses")
     ranking, shift = rank_task(settings, a, b, pool, ranker, vocabulary_phrases(vocabulary))

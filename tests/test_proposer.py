@@ -9,11 +9,13 @@ from clipflows.agents.proposer import (
     ProposalRequest,
     ProposerConfig,
     ask_proposal,
+    caption_kind_messages,
     deduplicate,
     kind_messages,
     normalise_phrase,
     proposal_messages,
     propose,
+    uneven_kinds,
     uneven_words,
 )
 from clipflows.components.set_difference.ranking import Hypothesis
@@ -108,30 +110,62 @@ def _fake(*answers: str) -> LLM:
 LISTS = '{"set_a": ["horse", "squirrel"], "set_b": ["oil painting"]}'
 
 
-def test_each_round_also_names_the_kind_of_thing_each_set_shows():
-    llm = _fake(LISTS, '{"kind_a": "animals", "kind_b": "paintings"}')
+SET_KINDS = '{"kind_a": "animals", "kind_b": "art"}'
+
+
+def test_each_round_also_names_each_sets_kind_and_counts_each_captions():
+    kinds = [
+        '{"kind": "animals"}',
+        '{"kind": "Animal"}',
+        '{"kind": "paintings"}',
+        '{"kind": "animals"}',
+    ]
+    llm = _fake(LISTS, SET_KINDS, *kinds)
     request = ProposalRequest(
-        round=0, captions_a=["a horse"], captions_b=["an oil painting"], kinds=True
+        round=0,
+        captions_a=["a horse", "a dog"],
+        captions_b=["an oil painting", "a cat"],
+        kinds=True,
     )
-    found = [(h.text, h.direction) for h in ask_proposal(llm, request)]
+    found = [(h.text, h.direction) for h in ask_proposal(llm, request).hypotheses()]
+    # counted: animals in all of A and half of B; paintings in half of B and none of A
     assert found == [
         ("horse", "A"),
         ("squirrel", "A"),
         ("oil painting", "B"),
         ("animals", "A"),
+        ("art", "B"),
+        ("animals", "A"),
         ("paintings", "B"),
     ]
-    assert llm.calls == 2
+    assert llm.calls == 6  # the lists, the sets' kinds, then one call a caption
     assert "kind_a" in kind_messages(["a horse"], ["an oil painting"])[1][1]
+    assert '"a dog"' in caption_kind_messages("a dog")[1][1]
 
 
-def test_a_kind_answer_that_never_validates_leaves_the_lists():
-    llm = _fake(LISTS, "no", "still no", "never")
+def test_kind_answers_that_never_validate_leave_the_rest():
+    llm = _fake(LISTS, "no", "still no", "never", "no", "no", "no", '{"kind": "paintings"}')
     request = ProposalRequest(
         round=0, captions_a=["a horse"], captions_b=["an oil painting"], kinds=True
     )
-    assert [h.text for h in ask_proposal(llm, request)] == ["horse", "squirrel", "oil painting"]
-    assert llm.calls == 4  # the lists, then the kind and its two retries
+    found = [(h.text, h.direction) for h in ask_proposal(llm, request).hypotheses()]
+    assert found == [("horse", "A"), ("squirrel", "A"), ("oil painting", "B"), ("paintings", "B")]
+    assert (
+        llm.calls == 8
+    )  # the lists; the sets' kinds and the horse's, 3 tries each; the painting's
+
+
+def test_uneven_kinds_names_what_one_set_has_and_the_other_lacks():
+    kinds_a = ["vehicles", "vehicle", "car", "object"]
+    kinds_b = ["food", "drink", "food", "object"]
+    found = [(h.text, h.direction) for h in uneven_kinds(kinds_a, kinds_b, 4, 4)]
+    # "object" is as common in both; a kind is one whatever its plural
+    assert found == [("vehicles", "A"), ("car", "A"), ("food", "B"), ("drink", "B")]
+    assert uneven_kinds(kinds_a, kinds_b, 4, 4, min_gap=0.5) == [
+        Hypothesis(text="vehicles", direction="A"),
+        Hypothesis(text="food", direction="B"),
+    ]
+    assert uneven_kinds(["shape"] * 3, ["shape"] * 3, 3, 3) == []
 
 
 def test_a_smaller_gap_lists_the_words_of_partly_pure_sets():
@@ -140,3 +174,50 @@ def test_a_smaller_gap_lists_the_words_of_partly_pure_sets():
     assert uneven_words(captions_a, captions_b, top=5) == []  # the hint's gap: half or more
     listed = {w.text: (w.in_a, w.in_b) for w in uneven_words(captions_a, captions_b, 5, 0.0)}
     assert listed == {"red": (7, 3), "blue": (3, 7)}  # "circle", in every caption, never
+
+
+def test_a_phrase_one_answer_gives_for_both_sets_is_dropped_from_that_answer_only():
+    both = '{"set_a": ["red", "circle"], "set_b": ["red", "square"]}'
+    sided = '{"set_a": ["red"], "set_b": ["blue"]}'
+    llm = _fake(both, sided)
+    config = ProposerConfig(rounds=2, sample_size=2, kinds=False, one_sided=True)
+    found = propose(
+        llm, ["a red circle", "a red square"], ["a blue circle", "a red square"], config
+    )
+    # round 1 could not tell red's side; round 2, on other captions, could
+    assert [(h.text, h.direction) for h in found] == [
+        ("circle", "A"),
+        ("square", "B"),
+        ("red", "A"),
+        ("blue", "B"),
+    ]
+    by_default = propose(
+        _fake(both, sided),
+        ["a red circle"],
+        ["a blue circle"],
+        config.model_copy(update={"one_sided": False}),
+    )
+    assert ("red", "B") in [(h.text, h.direction) for h in by_default]  # CLIP ranks both ways
+
+
+def test_each_answer_of_a_round_is_one_sided_on_its_own():
+    lists = '{"set_a": ["circle", "square"], "set_b": ["circle", "square"]}'
+    llm = _fake(lists, '{"kind_a": "circle", "kind_b": "square"}', *['{"kind": "shape"}'] * 2)
+    request = ProposalRequest(round=0, captions_a=["a circle"], captions_b=["a square"], kinds=True)
+    answer = ask_proposal(llm, request)
+    assert len(answer.hypotheses()) == 6  # what the model said, scored as its own answer
+    # the lists could not tell the sets apart; the kinds' answer could
+    assert [(h.text, h.direction) for h in answer.one_sided()] == [("circle", "A"), ("square", "B")]
+
+
+def test_kinds_the_request_already_holds_are_not_asked_again():
+    llm = _fake(LISTS, SET_KINDS)
+    request = ProposalRequest(
+        round=0,
+        captions_a=["a horse", "a dog"],
+        captions_b=["an oil painting"],
+        kinds=True,
+        caption_kinds={"a horse": "animal", "a dog": "animal", "an oil painting": "painting"},
+    )
+    found = [(h.text, h.direction) for h in ask_proposal(llm, request).hypotheses()]
+    assert found[-2:] == [("animal", "A"), ("painting", "B")] and llm.calls == 2

@@ -17,6 +17,7 @@ from clipflows.components.world.set_pairs import (
     write_pair,
 )
 from clipflows.components.world.vocabulary import WORLD_VOCABULARY
+from clipflows.flows import set_difference as flow
 from clipflows.flows.set_difference import set_difference
 
 PAIRS = {p.name: p for p in WORLD_SET_PAIRS}
@@ -183,3 +184,12 @@ def test_shards_are_put_back_in_input_order(world_settings, tmp_path, prefect_ha
     ]
     with pytest.raises(ValueError, match="shard_size"):
         set_difference(str(set_a), str(set_b), settings=world_settings, shard_size=0)
+
+
+def test_an_empty_pool_says_whether_the_llm_was_asked():
+    with pytest.raises(EmptyInputError, match="proposed for both sets"):
+        flow.candidate_pool([], [], None, llm_asked=True)
+    with pytest.raises(EmptyInputError, match="enable llm_proposals"):
+        flow.candidate_pool([], [], None, llm_asked=False)
+    one = Hypothesis(text="red", direction="A")
+    assert flow.candidate_pool([one], [one], None, llm_asked=True) == [one]
