@@ -338,8 +338,9 @@ def candidate_pool(
     pool = list(dict.fromkeys(pool))
     if not pool and llm_asked:
         raise EmptyInputError(
-            "No hypotheses to rank: every phrase the LLM proposed, it proposed for both sets. "
-            "Give candidates, rank the vocabulary, or ask for more proposer rounds."
+            "No hypotheses to rank: the LLM's answers left none (with ProposerConfig.one_sided, "
+            "a phrase it gives for both sets is dropped). Give candidates, rank the vocabulary, "
+            "or turn one_sided off."
         )
     if not pool:
         raise EmptyInputError("No hypotheses to rank: enable llm_proposals or give candidates.")

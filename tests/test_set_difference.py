@@ -187,7 +187,7 @@ def test_shards_are_put_back_in_input_order(world_settings, tmp_path, prefect_ha
 
 
 def test_an_empty_pool_says_whether_the_llm_was_asked():
-    with pytest.raises(EmptyInputError, match="proposed for both sets"):
+    with pytest.raises(EmptyInputError, match="the LLM's answers left none"):
         flow.candidate_pool([], [], None, llm_asked=True)
     with pytest.raises(EmptyInputError, match="enable llm_proposals"):
         flow.candidate_pool([], [], None, llm_asked=False)
