@@ -347,6 +347,10 @@ class RoundAnswer(BaseModel):
         """What is shown: each answer without the phrases it gave for both sets."""
         return [h for answer in self.answers for h in one_sided(answer)]
 
+    def kept(self, config: ProposerConfig) -> list[Hypothesis]:
+        """What goes to the ranker: everything, or with ``config.one_sided`` the one-sided."""
+        return self.one_sided() if config.one_sided else self.hypotheses()
+
 
 def _normalised(found: list[tuple[str, str]]) -> list[Hypothesis]:
     return [
@@ -402,6 +406,5 @@ def propose(
     :func:`proposal_requests` over its task runner and filters the same way."""
     config = config or ProposerConfig()
     requests = proposal_requests(captions_a, captions_b, config)
-    answers = [ask_proposal(llm, r) for r in requests]
-    found = [h for a in answers for h in (a.one_sided() if config.one_sided else a.hypotheses())]
+    found = [h for r in requests for h in ask_proposal(llm, r).kept(config)]
     return deduplicate(found, embed, config.near_duplicate)

@@ -313,11 +313,7 @@ def propose_hypotheses(
         kinds = tally.take(caption_kinds_task(settings, asked))
         requests = [r.model_copy(update={"caption_kinds": kinds}) for r in requests]
     answers = tally.take_all(propose_task.map(settings=unmapped(settings), request=requests))
-    found = [
-        hypothesis
-        for answer in answers
-        for hypothesis in (answer.one_sided() if proposer.one_sided else answer.hypotheses())
-    ]
+    found = [hypothesis for answer in answers for hypothesis in answer.kept(proposer)]
     return deduplicate(found, encoder.encode_texts, proposer.near_duplicate)
 
 

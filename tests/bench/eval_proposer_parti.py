@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> None:
                         raw += answer.hypotheses()
                         one_sided_raw += answer.one_sided()
                     proposed = deduplicate(raw, embed, config.near_duplicate)
-                    # the rule propose() applies after the model: phrases said of both sets go
+                    # the rule ProposerConfig.one_sided applies after the model: phrases said of both sets go
                     kept = deduplicate(one_sided_raw, embed, config.near_duplicate)
                     calls += llm.calls - before
                     for key, value in bad_outputs(proposed, a + b).items():
