@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from .llm import LLM
+from .plan_check import asked_about, fits
 from .plan_paths import ground_paths
 
 MAX_STEPS = 3
@@ -179,11 +180,33 @@ def propose_plan(llm: LLM, request: str) -> Plan:
     return llm.ask_structured([("system", system), ("human", request)], Plan)
 
 
+def checked_step(llm: LLM, request: str, step: PlannedStep) -> PlannedStep:
+    """``step`` as the LLM's checks leave it (agents/plan_check.py): declined when the request
+    does not ask for what its tool does, a difference's folders swapped when the LLM says, in
+    either order of asking, that the user asks about the other one."""
+    if step.tool == "none":
+        return step
+    if not fits(llm, request, step.tool, TOOL_MODELS[step.tool].__doc__ or ""):
+        return Decline(
+            tool="none", asked=step.asked, reason=f"the request does not ask for {step.tool}"
+        )
+    folders = (step.set_a, step.set_b) if isinstance(step, SetDifferenceCall) else None
+    if folders and asked_about(llm, request, folders) == step.set_b:
+        return step.model_copy(update={"set_a": step.set_b, "set_b": step.set_a})
+    return step
+
+
+def check_plan(llm: LLM, request: str, proposed: Plan) -> Plan:
+    """``proposed`` with each step checked against ``request`` by the LLM (``checked_step``)."""
+    return Plan(steps=[checked_step(llm, request, step) for step in proposed.steps])
+
+
 def ground_plan(proposed: Plan, request: str) -> Plan:
     """``proposed`` with its paths put back to the ones ``request`` names (agents/plan_paths.py)."""
     return Plan(steps=ground_paths(list(proposed.steps), request))
 
 
 def plan(llm: LLM, request: str) -> Plan:
-    """The plan the assistant acts on: the model's, with its paths grounded in the request."""
-    return ground_plan(propose_plan(llm, request), request)
+    """The plan the assistant acts on: the model's, checked a step at a time by the model, with
+    its paths grounded in the request."""
+    return ground_plan(check_plan(llm, request, propose_plan(llm, request)), request)

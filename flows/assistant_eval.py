@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from clipflows.agents.llm import LLM, LLMOutputError, create_llm
 from clipflows.agents.plan_paths import PATH_ARGUMENTS, normalise_path
-from clipflows.agents.planner import TOOL_MODELS, Plan, ground_plan, propose_plan
+from clipflows.agents.planner import TOOL_MODELS, Plan, check_plan, ground_plan, propose_plan
 from clipflows.components.settings import Settings
 from clipflows.flows.assistant import Guardrails, refusal
 
@@ -189,12 +189,14 @@ def score_plans(
     )
 
 
-def own_plans(llm: LLM, suite: AssistantSuite) -> list[Plan | None]:
-    """The LLM's own plan for each request of ``suite``, in case order (None: no valid plan)."""
+def own_plans(llm: LLM, suite: AssistantSuite, check: bool = True) -> list[Plan | None]:
+    """The LLM's own plan for each request of ``suite``, in case order (None: no valid plan),
+    its steps checked by the LLM unless ``check`` is off (the plan call alone)."""
     plans: list[Plan | None] = []
     for case in suite.cases:
         try:
-            plans.append(propose_plan(llm, case.request))
+            proposed = propose_plan(llm, case.request)
+            plans.append(check_plan(llm, case.request, proposed) if check else proposed)
         except LLMOutputError:
             plans.append(None)
     return plans

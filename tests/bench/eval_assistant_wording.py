@@ -6,7 +6,8 @@ descriptions) and is read only to report; "suite" is the original request suite.
 phrased by situation, name the folder asked about before or after its reference, and include
 look-alike work no tool does.
 
-Rows: the keyword-and-path planner (no LLM, agents/keyword_planner.py); the LLM's own plans;
+Rows: the keyword-and-path planner (no LLM, agents/keyword_planner.py); the LLM's plan call
+alone; the LLM's own plans (the plan call, then its checks a step at a time, agents/plan_check.py);
 the same plans after path grounding (a rule, agents/plan_paths.py). Columns: valid plans (right
 tools, the user's paths in the right roles, the context's words), right tools, declines held,
 and steps nobody asked for. Greedy decoding: one run is the figure, there is no seed spread.
@@ -63,6 +64,7 @@ def main(argv: list[str] | None = None) -> None:
             suite = load_suite(packaged=split)
             guard = suite.guardrails()
             start, calls = time.perf_counter(), llm.calls
+            alone = own_plans(llm, suite, check=False)
             own = own_plans(llm, suite)
             grounded = [
                 p and ground_plan(p, c.request) for p, c in zip(own, suite.cases, strict=True)
@@ -73,7 +75,8 @@ def main(argv: list[str] | None = None) -> None:
             llm_own = score_plans(suite.cases, own, guard)
             print(f"== {split}: {len(suite.cases)} requests, {llm.identity}")
             print(row("keywords and paths (no LLM)", keywords))
-            print(row("LLM's own plans", llm_own))
+            print(row("LLM's plan call alone", score_plans(suite.cases, alone, guard)))
+            print(row("LLM's own plans (+ checks)", llm_own))
             print(row("LLM + path grounding (rule)", score_plans(suite.cases, grounded, guard)))
             print(
                 f"  margin of the LLM's own plans: {llm_own.valid_arguments - keywords.valid_arguments:+.1%}"
