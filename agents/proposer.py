@@ -116,6 +116,11 @@ class ProposerConfig(BaseModel):
     near_duplicate: float = Field(default=0.92, gt=0, le=1)
     # also ask the kind of thing each set shows, and each caption (the kinds counted)
     kinds: bool = True
+    # A round whose captions' counted kinds already tell the sets apart proposes those kinds
+    # alone; with this on, it also asks the lists' and the sets' kind calls. Off by default: the
+    # lists name instances ("latte", "red 1997 porsche") that the ranker puts above the kinds
+    # (PartiPrompts dev, 3 seeds, Acc@1 0.33 -> 0.67; docs/llm-backends.md).
+    lists_with_kinds: bool = False
     # Drop the phrases an answer gives for both sets. Off by default: CLIP ranks such a phrase in
     # both directions and only the one it supports can be significant, and on the world the 1.5B
     # sometimes lists the same colours for both sets in every round, which would leave nothing.
@@ -307,6 +312,7 @@ class ProposalRequest(BaseModel):
     per_set: int = Field(default=MAX_PER_SET, ge=1, le=MAX_PER_SET)
     word_counts: int = Field(default=0, ge=0, le=40)
     kinds: bool = False
+    lists_with_kinds: bool = False  # ProposerConfig.lists_with_kinds
     caption_kinds: dict[str, str] | None = None
 
 
@@ -328,14 +334,15 @@ def proposal_requests(
                 per_set=config.per_set,
                 word_counts=config.word_counts,
                 kinds=config.kinds,
+                lists_with_kinds=config.lists_with_kinds,
             )
         )
     return requests
 
 
 class RoundAnswer(BaseModel):
-    """One round's hypotheses, a list for each answer: the lists' call, then (with ``kinds``)
-    each set's kind and the counted kinds of its captions."""
+    """One round's hypotheses, a list for each answer: the counted kinds of its captions alone,
+    or the lists' call, then (with ``kinds``) each set's kind and the counted kinds."""
 
     answers: list[list[Hypothesis]]
 
@@ -361,9 +368,13 @@ def _normalised(found: list[tuple[str, str]]) -> list[Hypothesis]:
 
 
 def ask_proposal(llm: LLM, request: ProposalRequest) -> RoundAnswer:
-    """One round's hypotheses for both sets, normalised (empty phrases dropped): the lists (A's
-    first), then each set's kind, then the kinds of thing one set's captions show and the
-    other's do not."""
+    """One round's hypotheses for both sets, normalised (empty phrases dropped). With ``kinds``,
+    the kinds of thing one set's captions show and the other's do not come first; when there
+    are any, they are the round's answer (unless ``lists_with_kinds``). Otherwise the lists
+    (A's first), then each set's kind, then those counted kinds (none)."""
+    counted = counted_kinds(llm, request) if request.kinds else []
+    if counted and not request.lists_with_kinds:
+        return RoundAnswer(answers=[counted])
     answer = llm.ask_structured(
         proposal_messages(
             request.captions_a, request.captions_b, request.per_set, request.word_counts
@@ -381,15 +392,20 @@ def ask_proposal(llm: LLM, request: ProposalRequest) -> RoundAnswer:
             answers.append(_normalised([("A", kinds.kind_a), ("B", kinds.kind_b)]))
         except LLMOutputError:  # the lists stand without it; an unreachable LLM still raises
             pass
-        captions = request.captions_a + request.captions_b
-        known = request.caption_kinds
-        if known is None:
-            known = caption_kinds(llm, captions)
-        kinds_a = [known[c] for c in request.captions_a if c in known]
-        kinds_b = [known[c] for c in request.captions_b if c in known]
-        sizes = len(request.captions_a), len(request.captions_b)
-        answers.append(uneven_kinds(kinds_a, kinds_b, *sizes))
+        answers.append(counted)
     return RoundAnswer(answers=answers)
+
+
+def counted_kinds(llm: LLM, request: ProposalRequest) -> list[Hypothesis]:
+    """The kinds of thing one set's captions show more than the other's (``uneven_kinds``), each
+    caption's kind asked unless the request holds it."""
+    known = request.caption_kinds
+    if known is None:
+        known = caption_kinds(llm, request.captions_a + request.captions_b)
+    kinds_a = [known[c] for c in request.captions_a if c in known]
+    kinds_b = [known[c] for c in request.captions_b if c in known]
+    sizes = len(request.captions_a), len(request.captions_b)
+    return uneven_kinds(kinds_a, kinds_b, *sizes)
 
 
 def propose(

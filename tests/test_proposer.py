@@ -113,22 +113,31 @@ LISTS = '{"set_a": ["horse", "squirrel"], "set_b": ["oil painting"]}'
 SET_KINDS = '{"kind_a": "animals", "kind_b": "art"}'
 
 
-def test_each_round_also_names_each_sets_kind_and_counts_each_captions():
-    kinds = [
-        '{"kind": "animals"}',
-        '{"kind": "Animal"}',
-        '{"kind": "paintings"}',
-        '{"kind": "animals"}',
-    ]
-    llm = _fake(LISTS, SET_KINDS, *kinds)
-    request = ProposalRequest(
-        round=0,
-        captions_a=["a horse", "a dog"],
-        captions_b=["an oil painting", "a cat"],
-        kinds=True,
-    )
+CAPTION_KINDS = [
+    '{"kind": "animals"}',
+    '{"kind": "Animal"}',
+    '{"kind": "paintings"}',
+    '{"kind": "animals"}',
+]
+HORSE_DOG_PAINTING_CAT = {
+    "captions_a": ["a horse", "a dog"], "captions_b": ["an oil painting", "a cat"]
+}  # fmt: skip
+
+
+def test_a_round_whose_caption_kinds_differ_proposes_the_counted_kinds():
+    llm = _fake(*CAPTION_KINDS)
+    request = ProposalRequest(round=0, kinds=True, **HORSE_DOG_PAINTING_CAT)
     found = [(h.text, h.direction) for h in ask_proposal(llm, request).hypotheses()]
     # counted: animals in all of A and half of B; paintings in half of B and none of A
+    assert found == [("animals", "A"), ("paintings", "B")]
+    assert llm.calls == 4  # one call a caption; the lists and the sets' kinds are not asked
+    assert '"a dog"' in caption_kind_messages("a dog")[1][1]
+
+
+def test_with_lists_with_kinds_a_round_also_asks_the_lists_and_each_sets_kind():
+    llm = _fake(*CAPTION_KINDS, LISTS, SET_KINDS)
+    request = ProposalRequest(round=0, kinds=True, lists_with_kinds=True, **HORSE_DOG_PAINTING_CAT)
+    found = [(h.text, h.direction) for h in ask_proposal(llm, request).hypotheses()]
     assert found == [
         ("horse", "A"),
         ("squirrel", "A"),
@@ -138,21 +147,33 @@ def test_each_round_also_names_each_sets_kind_and_counts_each_captions():
         ("animals", "A"),
         ("paintings", "B"),
     ]
-    assert llm.calls == 6  # the lists, the sets' kinds, then one call a caption
+    assert llm.calls == 6  # one call a caption, the lists, the sets' kinds
     assert "kind_a" in kind_messages(["a horse"], ["an oil painting"])[1][1]
-    assert '"a dog"' in caption_kind_messages("a dog")[1][1]
+
+
+def test_a_round_whose_captions_are_all_one_kind_asks_the_lists_and_each_sets_kind():
+    llm = _fake(*['{"kind": "shape"}'] * 4, LISTS, SET_KINDS)
+    request = ProposalRequest(round=0, kinds=True, **HORSE_DOG_PAINTING_CAT)
+    found = [(h.text, h.direction) for h in ask_proposal(llm, request).hypotheses()]
+    assert found == [
+        ("horse", "A"), ("squirrel", "A"), ("oil painting", "B"), ("animals", "A"), ("art", "B")
+    ]  # fmt: skip
+    assert llm.calls == 6
 
 
 def test_kind_answers_that_never_validate_leave_the_rest():
-    llm = _fake(LISTS, "no", "still no", "never", "no", "no", "no", '{"kind": "paintings"}')
+    horse = ["no", "still no", "never"]  # 3 tries
+    llm = _fake(*horse, '{"kind": "paintings"}', LISTS, "no", "no", "no")
     request = ProposalRequest(
-        round=0, captions_a=["a horse"], captions_b=["an oil painting"], kinds=True
+        round=0,
+        captions_a=["a horse"],
+        captions_b=["an oil painting"],
+        kinds=True,
+        lists_with_kinds=True,
     )
     found = [(h.text, h.direction) for h in ask_proposal(llm, request).hypotheses()]
     assert found == [("horse", "A"), ("squirrel", "A"), ("oil painting", "B"), ("paintings", "B")]
-    assert (
-        llm.calls == 8
-    )  # the lists; the sets' kinds and the horse's, 3 tries each; the painting's
+    assert llm.calls == 8  # the horse's kind, 3 tries; the painting's; the lists; the sets' kinds
 
 
 def test_uneven_kinds_names_what_one_set_has_and_the_other_lacks():
@@ -202,7 +223,7 @@ def test_a_phrase_one_answer_gives_for_both_sets_is_dropped_from_that_answer_onl
 
 def test_each_answer_of_a_round_is_one_sided_on_its_own():
     lists = '{"set_a": ["circle", "square"], "set_b": ["circle", "square"]}'
-    llm = _fake(lists, '{"kind_a": "circle", "kind_b": "square"}', *['{"kind": "shape"}'] * 2)
+    llm = _fake(*['{"kind": "shape"}'] * 2, lists, '{"kind_a": "circle", "kind_b": "square"}')
     request = ProposalRequest(round=0, captions_a=["a circle"], captions_b=["a square"], kinds=True)
     answer = ask_proposal(llm, request)
     assert len(answer.hypotheses()) == 6  # what the model said, scored as its own answer
@@ -211,13 +232,17 @@ def test_each_answer_of_a_round_is_one_sided_on_its_own():
 
 
 def test_kinds_the_request_already_holds_are_not_asked_again():
-    llm = _fake(LISTS, SET_KINDS)
+    held = {"a horse": "animal", "a dog": "animal", "an oil painting": "painting"}
     request = ProposalRequest(
         round=0,
         captions_a=["a horse", "a dog"],
         captions_b=["an oil painting"],
         kinds=True,
-        caption_kinds={"a horse": "animal", "a dog": "animal", "an oil painting": "painting"},
+        caption_kinds=held,
     )
+    llm = _fake()
     found = [(h.text, h.direction) for h in ask_proposal(llm, request).hypotheses()]
-    assert found[-2:] == [("animal", "A"), ("painting", "B")] and llm.calls == 2
+    assert found == [("animal", "A"), ("painting", "B")] and llm.calls == 0
+    llm = _fake(LISTS, SET_KINDS)
+    every = ask_proposal(llm, request.model_copy(update={"lists_with_kinds": True}))
+    assert every.answers[-1] == ask_proposal(_fake(), request).answers[0] and llm.calls == 2

@@ -11,9 +11,11 @@ Each pair and seed samples captions (descriptions of 3 to 30 words), ranks every
 a text analogue of CLIP ranking (the AUROC of the sentence embedding's cosine to each caption,
 set A's against set B's) and judges the top five with the judge of agents/judge.py: Acc@1 and
 Acc@5 as in VisDiff. Rows: the caption words whose share differs most (no LLM; what the
-proposer's hint shows), and the LLM's proposals alone (each round's lists and, from a second
-call, each set's kind); with the count of known bad outputs: a phrase said of both sets, a
-caption copied whole, the prompt's example.
+proposer's hint shows); the LLM's proposals alone (each round's counted caption kinds where
+they tell the sets apart, else its lists, each set's kind and the counted kinds); every answer
+of each round (``ProposerConfig.lists_with_kinds``, the proposer of stop 31); the one-sided
+rule's row; with the count of known bad outputs: a phrase said of both sets, a caption copied
+whole, the prompt's example.
 
 Run: ``python tests/bench/eval_proposer_parti.py [--split dev|test|both] [--seeds 3]``
 """
@@ -163,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
             print(
                 f"== {split}: {len(splits[split])} pairs of {sorted({c for p in splits[split] for c in p})}"
             )
-            per_seed = {"words": [], "llm": [], "one-sided": []}
+            per_seed = {"words": [], "llm": [], "every": [], "one-sided": []}
             bad = {"both sets": 0, "copied": 0, "example": 0, "no valid answer": 0}
             start, calls = time.perf_counter(), 0
             for seed in range(args.seeds):
@@ -179,16 +181,21 @@ def main(argv: list[str] | None = None) -> None:
                     truth = f"{name_a} vs {name_b}"
                     before = llm.calls
                     config = ProposerConfig(rounds=args.rounds, seed=seed)
-                    raw, one_sided_raw = [], []
+                    raw, one_sided_raw, every_raw = [], [], []
                     for request in proposal_requests(a, b, config):
                         try:
                             answer = ask_proposal(llm, request)
+                            every = ask_proposal(
+                                llm, request.model_copy(update={"lists_with_kinds": True})
+                            )
                         except LLMOutputError:
                             bad["no valid answer"] += 1
                             continue
                         raw += answer.hypotheses()
                         one_sided_raw += answer.one_sided()
+                        every_raw += every.hypotheses()
                     proposed = deduplicate(raw, embed, config.near_duplicate)
+                    every_answer = deduplicate(every_raw, embed, config.near_duplicate)
                     # the rule ProposerConfig.one_sided applies after the model: phrases said of both sets go
                     kept = deduplicate(one_sided_raw, embed, config.near_duplicate)
                     calls += llm.calls - before
@@ -198,6 +205,7 @@ def main(argv: list[str] | None = None) -> None:
                     results = {
                         "words": judged(uneven_word_hypotheses(a, b), truth, *vectors),
                         "llm": judged(proposed, truth, *vectors),
+                        "every": judged(every_answer, truth, *vectors),
                         "one-sided": judged(kept, truth, *vectors),
                     }
                     for method, result in results.items():
@@ -217,13 +225,14 @@ def main(argv: list[str] | None = None) -> None:
             for method, label in (
                 ("words", "uneven caption words, no LLM"),
                 ("llm", "LLM proposals alone"),
+                ("every", "every answer (lists_with_kinds)"),
                 ("one-sided", "+ rule: none said of both sets"),
             ):
                 acc1 = [x[0] for x in per_seed[method]]
                 acc5 = [x[1] for x in per_seed[method]]
                 spread = lambda xs: statistics.pstdev(xs) if len(xs) > 1 else 0.0  # noqa: E731
                 print(
-                    f"  {label:32s} Acc@1 {statistics.mean(acc1):.2f} ± {spread(acc1):.2f}  "
+                    f"  {label:34s} Acc@1 {statistics.mean(acc1):.2f} ± {spread(acc1):.2f}  "
                     f"Acc@5 {statistics.mean(acc5):.2f} ± {spread(acc5):.2f}  ({args.seeds} seeds)"
                 )
             print(
