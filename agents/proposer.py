@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from clipflows.components.set_difference import defaults
 from clipflows.components.set_difference.ranking import Hypothesis
 
-from .function_words import FUNCTION_WORDS
+from .function_words import FUNCTION_WORDS, GENERIC_KINDS
 from .llm import LLM, LLMOutputError
 
 Direction = Literal["A", "B"]
@@ -274,7 +274,8 @@ def uneven_kinds(
 ) -> list[Hypothesis]:
     """The ``top`` kinds whose share of each set's ``size`` captions exceeds the other set's by
     ``min_gap`` or more, said of that set, most uneven first; a kind is one whatever its plural
-    ("vehicles", "vehicle") and is shown as most often written."""
+    ("vehicles", "vehicle") and is shown as most often written; a kind that names no kind in
+    particular ("shapes", "objects") is never one."""
 
     def key(kind: str) -> str:
         return " ".join(
@@ -291,7 +292,11 @@ def uneven_kinds(
         ("A", count_a, count_b, size_a, size_b),
         ("B", count_b, count_a, size_b, size_a),
     ):
-        gaps = {k: mine[k] / max(n_mine, 1) - other[k] / max(n_other, 1) for k in mine}
+        gaps = {
+            k: mine[k] / max(n_mine, 1) - other[k] / max(n_other, 1)
+            for k in mine
+            if k not in GENERIC_KINDS
+        }
         best = sorted((k for k in gaps if gaps[k] >= min_gap), key=lambda k: (-gaps[k], k))
         found += [
             Hypothesis(text=written[k].most_common(1)[0][0], direction=direction)

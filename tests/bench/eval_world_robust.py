@@ -11,7 +11,7 @@ Rows, Acc@1 / Acc@5 by the strict world judge, mean ± sd over seeds (test) per 
 - words: the five caption words whose share differs most between the sets (no LLM);
 - LLM: the LLM's proposals alone, ranked by CLIP.
 
-Run: ``python tests/bench/eval_world_robust.py [--split dev|test|both] [--seeds 3]``
+Run: ``python tests/bench/eval_world_robust.py [--split dev|test|both] [--seeds 3] [--first-seed 0]``
 """
 
 from __future__ import annotations
@@ -73,6 +73,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("dev", "test", "both"), default="test")
     parser.add_argument("--seeds", type=int, default=3, help="Pair seeds (test).")
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="The first pair seed (test): new seeds give pairs nobody has looked at.",
+    )
     parser.add_argument("--pairs", type=int, default=6, help="Pairs per seed (test).")
     parser.add_argument("--images", type=int, default=40, help="Images per set.")
     parser.add_argument("--model", default=None, help="A registered LLM (default: the default).")
@@ -89,12 +95,16 @@ def main(argv: list[str] | None = None) -> None:
             llm=LLMSettings(model=args.model, threads=args.threads),
         )
         for split in splits:
-            seeds = range(args.seeds) if split == "test" else range(1)
+            seeds = (
+                range(args.first_seed, args.first_seed + args.seeds)
+                if split == "test"
+                else range(1)
+            )
             captions = {"own words": WORLD_VOCABULARY, "paraphrased": paraphrased_vocabulary()}
             # (captions, difficulty, method) -> per seed: [sum @1, sum @5, pairs]
             totals: dict[tuple[str, str, str], list[list[float]]] = {}
             start = time.perf_counter()
-            for seed in seeds:
+            for run, seed in enumerate(seeds):
                 pairs = robust_pairs(seed, args.pairs) if split == "test" else WORLD_SET_PAIRS
                 for pair in pairs:
                     folder = Path(tmp) / split / str(seed)
@@ -105,12 +115,12 @@ def main(argv: list[str] | None = None) -> None:
                     for name, vocabulary in captions.items():
                         for method, (at1, at5) in scores(pair, paths, settings, vocabulary).items():
                             per_seed = totals.setdefault((name, pair.difficulty, method), [])
-                            while len(per_seed) <= seed:
+                            while len(per_seed) <= run:
                                 per_seed.append([0.0, 0.0, 0])
-                            per_seed[seed][0] += at1
-                            per_seed[seed][1] += at5
-                            per_seed[seed][2] += 1
-                    if seed == 0:
+                            per_seed[run][0] += at1
+                            per_seed[run][1] += at5
+                            per_seed[run][2] += 1
+                    if run == 0:
                         print(f"  {split} pair {pair.name}: {pair.truth}", flush=True)
             print(f"== {split}: {len(seeds)} seed(s), {time.perf_counter() - start:.0f} s")
             for name in captions:
