@@ -189,7 +189,7 @@ def test_uneven_kinds_names_what_one_set_has_and_the_other_lacks():
     assert uneven_kinds(["shape"] * 3, ["shape"] * 3, 3, 3) == []
     # a kind that names no kind in particular is never a difference, however uneven
     found = uneven_kinds(["shape", "shapes", "circle"], ["square", "square", "object"], 3, 3)
-    assert [(h.text, h.direction) for h in found] == [("square", "B"), ("circle", "A")][::-1]
+    assert [(h.text, h.direction) for h in found] == [("circle", "A"), ("square", "B")]
 
 
 def test_a_smaller_gap_lists_the_words_of_partly_pure_sets():
