@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from clipflows.components.set_difference.evaluation import split_truth
 
-from .function_words import FUNCTION_WORDS
+from .function_words import FUNCTION_WORDS, GENERIC_KINDS
 from .llm import LLM
 
 # texts -> L2-normalised rows (components.sentence.SentenceEncoder.encode_texts)
@@ -45,11 +45,10 @@ PROMPT = (
 # Words that neither name a side nor add a detail people count: plain nouns for the things and
 # the picture, and how many there are (people gave "three cows grazing in a grassy field" full
 # credit for "cows grazing in a field"). A side's own word is still its own ("two objects").
-PLAIN_WORDS = frozenset({
-    "shape", "object", "thing", "item", "image", "picture", "photo", "scene", "view", "shot",
-    "close", "up", "one", "two", "three", "four", "group", "herd", "multiple", "several", "many",
-    "pair", "couple", "variety", "number", "few", "lot", "bunch", "flock", "crowd", "other",
-    "another",
+PLAIN_WORDS = GENERIC_KINDS | frozenset({
+    "image", "picture", "photo", "scene", "view", "shot", "close", "up", "one", "two", "three",
+    "four", "group", "herd", "multiple", "several", "many", "pair", "couple", "variety", "number",
+    "few", "lot", "bunch", "flock", "crowd", "other", "another",
 })  # fmt: skip
 
 

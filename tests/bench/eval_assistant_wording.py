@@ -24,7 +24,7 @@ from pathlib import Path
 
 from clipflows.agents.keyword_planner import keyword_plan
 from clipflows.agents.llm import create_llm
-from clipflows.agents.planner import Plan, ground_plan
+from clipflows.agents.planner import Plan, check_plan, ground_plan
 from clipflows.components.settings import LLMSettings, Settings
 from clipflows.flows.assistant_eval import SuiteScore, load_suite, own_plans, score_plans
 
@@ -65,7 +65,9 @@ def main(argv: list[str] | None = None) -> None:
             guard = suite.guardrails()
             start, calls = time.perf_counter(), llm.calls
             alone = own_plans(llm, suite, check=False)
-            own = own_plans(llm, suite)
+            own = [  # the same plans, then the LLM's checks (own_plans' default)
+                p and check_plan(llm, c.request, p) for p, c in zip(alone, suite.cases, strict=True)
+            ]
             grounded = [
                 p and ground_plan(p, c.request) for p, c in zip(own, suite.cases, strict=True)
             ]

@@ -43,6 +43,7 @@ from clipflows.agents.proposer import (
     KIND_EXAMPLE,
     ProposerConfig,
     ask_proposal,
+    caption_kinds,
     deduplicate,
     proposal_requests,
 )
@@ -183,7 +184,9 @@ def main(argv: list[str] | None = None) -> None:
                     config = ProposerConfig(rounds=args.rounds, seed=seed)
                     raw, one_sided_raw, every_raw = [], [], []
                     for request in proposal_requests(a, b, config):
-                        try:
+                        try:  # each caption's kind once, for both rows
+                            kinds = caption_kinds(llm, request.captions_a + request.captions_b)
+                            request = request.model_copy(update={"caption_kinds": kinds})
                             answer = ask_proposal(llm, request)
                             every = ask_proposal(
                                 llm, request.model_copy(update={"lists_with_kinds": True})
